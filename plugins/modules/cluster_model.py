@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lvs.cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cluster_model
+short_description: Resolve the lvs.cluster inventory model for the current host
+version_added: 1.0.0
+description:
+  - Builds the model of the whole inventory on the controller (see C(docs/model.md)) and returns the resolved view of the
+    current host, with every default applied; the roles of this collection render their configuration only from it.
+  - Fails with the complete list of problems when the inventory is invalid.
+  - Never contacts the managed host. The result holds secrets (VRRP, heartbeat and piranha passwords); use C(no_log) on the task.
+options:
+  host:
+    description: Inventory host whose view is returned.
+    type: str
+    default: the current C(inventory_hostname)
+author:
+  - lvs.cluster contributors
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  action:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Resolve the LVS model for this host
+  lvs.cluster.cluster_model:
+  register: __lvs_model
+  no_log: true
+"""
+
+RETURN = r"""
+cluster:
+  description: The resolved cluster this director belongs to (null on real servers).
+  returned: always
+  type: dict
+me:
+  description: This director's entry (address, role, priority, state, node_name, peers); null on real servers.
+  returned: always
+  type: dict
+realserver:
+  description: The real-server view (VIPs served, forwarding methods, NAT gateways); null on hosts that serve no VIP.
+  returned: always
+  type: dict
+"""
