@@ -699,12 +699,13 @@ class Model(object):
     def _resolve_realservers(self, chk, cluster, realservers):
         for i, svc in enumerate(cluster['virtual_services']):
             path = 'lvs_virtual_services[%d]' % i
-            group = svc['real_server_group'] or cluster['realserver_group']
+            own_group = svc['real_server_group']
+            group = own_group or cluster['realserver_group']
             svc['real_server_group'] = group
             members = self.groups.get(group)
             svc['real_servers'] = []
             if members is None:
-                chk.error(path + '.real_server_group' if svc.get('real_server_group') else 'lvs_realserver_group',
+                chk.error(path + '.real_server_group' if own_group else 'lvs_realserver_group',
                           'inventory group %r does not exist (cluster %s)' % (group, cluster['name']),
                           'create the group with the real servers as members, or name an existing group')
                 continue
