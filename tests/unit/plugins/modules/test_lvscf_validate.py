@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lvs.cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of the lvs.cluster.lvscf_validate module (the logic itself is tested in test_lvscf.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.lvs.cluster.plugins.modules import lvscf_validate
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'module_utils', 'fixtures', 'lvscf')
+SEED = os.path.join(FIXTURES, 'good', 'seed.cf')
+
+
+def _run(capsys, args):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            lvscf_validate.main()
+    return exc.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_valid_path(capsys):
+    code, result = _run(capsys, {'path': SEED})
+    assert code == 0
+    assert result['valid'] is True and result['changed'] is False and result['errors'] == []
+
+
+def test_invalid_content_lists_every_problem(capsys):
+    with open(SEED) as handle:
+        text = handle.read().replace('port = 80', 'port=80').replace('protocol = tcp', 'protocol = sctp')
+    code, result = _run(capsys, {'content': text})
+    assert code == 1 and result['failed'] is True and result['valid'] is False
+    assert [e['line'] for e in result['errors']] == [15, 21]
+    assert 'line 15: ' in result['msg'] and 'line 21: ' in result['msg']
+
+
+def test_cluster_problems(capsys):
+    cluster = {'directors': [{'host': 'dr1', 'address': '192.0.2.11'}], 'nat': {},
+               'virtual_services': [{'name': 'www', 'vip': '2001:db8::1', 'family': 6, 'port': 80, 'fwmark': None,
+                                     'protocol': 'tcp', 'scheduler': 'rr', 'forwarding': 'dr', 'sorry_server': None,
+                                     'health_check': {'type': 'tcp'}, 'real_servers': []}]}
+    code, result = _run(capsys, {'cluster': cluster, 'path': SEED})
+    assert code == 1
+    assert result['errors'] == [] and len(result['cluster_errors']) == 1
+    assert 'only IPv4' in result['msg']
+
+
+def test_arguments_are_checked(capsys):
+    code, result = _run(capsys, {})
+    assert code == 1 and 'one of the following is required' in result['msg']
+    code, result = _run(capsys, {'content': 'x', 'path': SEED})
+    assert code == 1 and 'mutually exclusive' in result['msg']
