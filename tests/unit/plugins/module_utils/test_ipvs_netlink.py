@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Wire-format tests of the IPVS netlink codec against pyroute2's IPVS message classes (no kernel)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import socket
+import struct
+
+import pytest
+
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink as nl
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs import (
+    F_PERSISTENT, F_SCHED2, normalise_service, plan,
+)
+
+ipvs = pytest.importorskip('pyroute2.netlink.generic.ipvs')
+
+FAMILY_ID = 0x23
+
+
+def pyroute2_message(cmd, attrs, flags=1, seq=1):
+    msg = ipvs.ipvsmsg()
+    msg['header']['type'] = FAMILY_ID
+    msg['header']['flags'] = flags
+    msg['header']['sequence_number'] = seq
+    msg['cmd'] = cmd
+    msg['version'] = 1
+    msg['attrs'] = attrs
+    msg.encode()
+    return bytes(msg.data)
+
+
+def decoded(data):
+    msg = ipvs.ipvsmsg(data)
+    msg.decode()
+    return msg
+
+
+def nested_attrs(msg, name):
+    return dict(msg.get_attr(name)['attrs'])
+
+
+def operations(*services):
+    ops, dummy = plan({}, [normalise_service('s', s) for s in services])
+    return ops
+
+
+class TestEncodeAgainstPyroute2:
+    def test_service_key_bytes_equal(self):
+        svc = normalise_service('s', {'address': '192.0.2.1', 'port': 80})
+        ours = nl.genl_message(FAMILY_ID, nl.CMD_DEL_SERVICE, 1, 1, nl.nla(nl.CMD_ATTR_SERVICE, nl.service_key_attrs(svc)))
+        theirs = pyroute2_message(nl.CMD_DEL_SERVICE, [('IPVS_CMD_ATTR_SERVICE', {'attrs': [
+            ('IPVS_SVC_ATTR_AF', socket.AF_INET), ('IPVS_SVC_ATTR_PROTOCOL', 6),
+            ('IPVS_SVC_ATTR_ADDR', '192.0.2.1'), ('IPVS_SVC_ATTR_PORT', 80)]})])
+        assert ours == theirs
+
+    def test_fwmark_key_bytes_equal(self):
+        svc = normalise_service('s', {'fwmark': 42, 'family': 'ipv6'})
+        ours = nl.genl_message(FAMILY_ID, nl.CMD_DEL_SERVICE, 1, 1, nl.nla(nl.CMD_ATTR_SERVICE, nl.service_key_attrs(svc)))
+        theirs = pyroute2_message(nl.CMD_DEL_SERVICE, [('IPVS_CMD_ATTR_SERVICE', {'attrs': [
+            ('IPVS_SVC_ATTR_AF', socket.AF_INET6), ('IPVS_SVC_ATTR_FWMARK', 42)]})])
+        assert ours == theirs
+
+    def test_full_service_bytes_equal(self):
+        ops = operations({'address': '192.0.2.1', 'port': 443, 'scheduler': 'sh', 'scheduler_flags': ['sh-port'],
+                          'persistence_timeout': 600, 'persistence_netmask': '24'})
+        cmd, attrs = nl._Encoder().operation(ops[0])
+        assert cmd == nl.CMD_NEW_SERVICE
+        ours = nl.genl_message(FAMILY_ID, cmd, 1, 1, attrs)
+        theirs = pyroute2_message(nl.CMD_NEW_SERVICE, [('IPVS_CMD_ATTR_SERVICE', {'attrs': [
+            ('IPVS_SVC_ATTR_AF', socket.AF_INET), ('IPVS_SVC_ATTR_PROTOCOL', 6),
+            ('IPVS_SVC_ATTR_ADDR', '192.0.2.1'), ('IPVS_SVC_ATTR_PORT', 443),
+            ('IPVS_SVC_ATTR_SCHED_NAME', 'sh'),
+            ('IPVS_SVC_ATTR_FLAGS', {'flags': F_PERSISTENT | F_SCHED2, 'mask': 0xFFFFFFFF}),
+            ('IPVS_SVC_ATTR_TIMEOUT', 600), ('IPVS_SVC_ATTR_NETMASK', '255.255.255.0')]})])
+        assert ours == theirs
+
+    def test_ipv6_netmask_is_prefix_length_in_host_order(self):
+        # pyroute2 types the netmask as ip4addr; for IPv6 the kernel reads a u32 prefix length
+        ops = operations({'address': '2001:db8::1', 'port': 80, 'persistence_timeout': 60, 'persistence_netmask': '64'})
+        cmd, attrs = nl._Encoder().operation(ops[0])
+        svc_attrs = nested_attrs(decoded(nl.genl_message(FAMILY_ID, cmd, 1, 1, attrs)), 'IPVS_CMD_ATTR_SERVICE')
+        raw = socket.inet_aton(svc_attrs['IPVS_SVC_ATTR_NETMASK'])
+        assert struct.unpack('=I', raw)[0] == 64
+        assert svc_attrs['IPVS_SVC_ATTR_ADDR'] == '2001:db8::1'
+        assert svc_attrs['IPVS_SVC_ATTR_FLAGS']['flags'] == F_PERSISTENT
+
+    def test_dest_add_carries_everything_the_kernel_requires(self):
+        ops = operations({'address': '192.0.2.1', 'port': 80, 'real_servers': [
+            {'address': '198.51.100.7', 'port': 8080, 'forwarding': 'nat', 'weight': 9, 'u_threshold': 100, 'l_threshold': 5}]})
+        cmd, attrs = nl._Encoder().operation(ops[1])
+        assert cmd == nl.CMD_NEW_DEST
+        msg = decoded(nl.genl_message(FAMILY_ID, cmd, 1, 1, attrs))
+        svc_attrs = nested_attrs(msg, 'IPVS_CMD_ATTR_SERVICE')
+        assert svc_attrs == {'IPVS_SVC_ATTR_AF': 2, 'IPVS_SVC_ATTR_PROTOCOL': 6, 'IPVS_SVC_ATTR_ADDR': '192.0.2.1',
+                             'IPVS_SVC_ATTR_PORT': 80}
+        dest = nested_attrs(msg, 'IPVS_CMD_ATTR_DEST')
+        assert dest == {'IPVS_DEST_ATTR_ADDR': '198.51.100.7', 'IPVS_DEST_ATTR_PORT': 8080,
+                        'IPVS_DEST_ATTR_ADDR_FAMILY': 2, 'IPVS_DEST_ATTR_FWD_METHOD': 0, 'IPVS_DEST_ATTR_WEIGHT': 9,
+                        'IPVS_DEST_ATTR_U_THRESH': 100, 'IPVS_DEST_ATTR_L_THRESH': 5}
+
+    def test_tunnel_dest(self):
+        ops = operations({'address': '192.0.2.1', 'port': 80, 'real_servers': [
+            {'address': '2001:db8::7', 'forwarding': 'tun', 'tun_type': 'gue', 'tun_port': 6080, 'tun_flags': ['remcsum']}]})
+        cmd, attrs = nl._Encoder().operation(ops[1])
+        dest = nested_attrs(decoded(nl.genl_message(FAMILY_ID, cmd, 1, 1, attrs)), 'IPVS_CMD_ATTR_DEST')
+        assert dest['IPVS_DEST_ATTR_ADDR'] == '2001:db8::7'
+        assert dest['IPVS_DEST_ATTR_ADDR_FAMILY'] == socket.AF_INET6
+        assert dest['IPVS_DEST_ATTR_FWD_METHOD'] == 2
+        assert dest['IPVS_DEST_ATTR_TUN_TYPE'] == 1
+        assert dest['IPVS_DEST_ATTR_TUN_FLAGS'] == 4
+        # the kernel reads the tunnel port as big-endian (nla_get_be16); pyroute2 types it as a host-order uint16
+        assert struct.pack('=H', dest['IPVS_DEST_ATTR_TUN_PORT']) == struct.pack('!H', 6080)
+
+    def test_dest_delete_has_only_the_identity(self):
+        ops = operations({'address': '192.0.2.1', 'port': 80, 'real_servers': [{'address': '192.0.2.7'}]})
+        op = ('del_dest', ops[0][1], ops[1][2])
+        cmd, attrs = nl._Encoder().operation(op)
+        assert cmd == nl.CMD_DEL_DEST
+        dest = nested_attrs(decoded(nl.genl_message(FAMILY_ID, cmd, 1, 1, attrs)), 'IPVS_CMD_ATTR_DEST')
+        assert set(dest) == {'IPVS_DEST_ATTR_ADDR', 'IPVS_DEST_ATTR_PORT', 'IPVS_DEST_ATTR_ADDR_FAMILY'}
+
+    def test_set_commands(self):
+        ops = operations({'address': '192.0.2.1', 'port': 80, 'real_servers': [{'address': '192.0.2.7'}]})
+        enc = nl._Encoder()
+        assert enc.operation(('set_service', ops[0][1], None))[0] == nl.CMD_SET_SERVICE
+        assert enc.operation(('set_dest', ops[0][1], ops[1][2]))[0] == nl.CMD_SET_DEST
+        with pytest.raises(ValueError):
+            enc.operation(('update', ops[0][1], None))
+
+
+def kernel_service_dump(seq=7):
+    """A service as the kernel dumps it (ip_vs_genl_fill_service order), encoded by pyroute2."""
+    stats = {'attrs': [('IPVS_STATS_ATTR_CONNS', 11), ('IPVS_STATS_ATTR_INBYTES', 1 << 40)]}
+    return pyroute2_message(nl.CMD_NEW_SERVICE, [('IPVS_CMD_ATTR_SERVICE', {'attrs': [
+        ('IPVS_SVC_ATTR_AF', socket.AF_INET), ('IPVS_SVC_ATTR_PROTOCOL', 17),
+        ('IPVS_SVC_ATTR_ADDR', '192.0.2.53'), ('IPVS_SVC_ATTR_PORT', 53),
+        ('IPVS_SVC_ATTR_SCHED_NAME', 'sh'),
+        ('IPVS_SVC_ATTR_FLAGS', {'flags': F_PERSISTENT | F_SCHED2 | 0x2, 'mask': 0xFFFFFFFF}),
+        ('IPVS_SVC_ATTR_TIMEOUT', 300), ('IPVS_SVC_ATTR_NETMASK', '255.255.255.0'),
+        ('IPVS_SVC_ATTR_STATS', stats), ('IPVS_SVC_ATTR_STATS64', stats)]})], flags=2, seq=seq)
+
+
+def kernel_dest_dump(address, weight, seq=8):
+    return pyroute2_message(nl.CMD_NEW_DEST, [('IPVS_CMD_ATTR_DEST', {'attrs': [
+        ('IPVS_DEST_ATTR_ADDR', address), ('IPVS_DEST_ATTR_PORT', 53), ('IPVS_DEST_ATTR_FWD_METHOD', 3 | 0x100),
+        ('IPVS_DEST_ATTR_WEIGHT', weight), ('IPVS_DEST_ATTR_TUN_TYPE', 0), ('IPVS_DEST_ATTR_TUN_PORT', 0),
+        ('IPVS_DEST_ATTR_TUN_FLAGS', 0), ('IPVS_DEST_ATTR_U_THRESH', 10), ('IPVS_DEST_ATTR_L_THRESH', 2),
+        ('IPVS_DEST_ATTR_ACTIVE_CONNS', 4), ('IPVS_DEST_ATTR_INACT_CONNS', 5), ('IPVS_DEST_ATTR_PERSIST_CONNS', 6),
+        ('IPVS_DEST_ATTR_ADDR_FAMILY', socket.AF_INET6 if ':' in address else socket.AF_INET)]})], flags=2, seq=seq)
+
+
+class TestDecode:
+    def test_service(self):
+        data = kernel_service_dump()
+        msgs = list(nl.iter_messages(data, len(data)))
+        assert [(m[0], m[2]) for m in msgs] == [(FAMILY_ID, 7)]
+        span = nl.nested_payload(data, msgs[0][3], msgs[0][4], nl.CMD_ATTR_SERVICE)
+        svc = nl.decode_service(data, span[0], span[1], with_stats=True)
+        assert svc['key'] == ('udp', socket.AF_INET, '192.0.2.53', 53)
+        assert svc['scheduler'] == 'sh'
+        assert svc['flags'] == F_PERSISTENT | F_SCHED2           # hashed bit dropped
+        assert svc['timeout'] == 300 and svc['netmask'] == '255.255.255.0'
+        assert svc['stats']['conns'] == 11 and svc['stats']['inbytes'] == 1 << 40
+
+    def test_several_messages_and_dests(self):
+        data = kernel_dest_dump('192.0.2.21', 3) + kernel_dest_dump('2001:db8::22', 0)
+        found = []
+        for m in nl.iter_messages(data, len(data)):
+            span = nl.nested_payload(data, m[3], m[4], nl.CMD_ATTR_DEST)
+            found.append(nl.decode_dest(data, span[0], span[1], socket.AF_INET))
+        assert [d['key'] for d in found] == [(socket.AF_INET, '192.0.2.21', 53), (socket.AF_INET6, '2001:db8::22', 53)]
+        first = found[0]
+        assert first['forwarding'] == 'dr'        # conn flags above the forwarding mask are ignored
+        assert (first['weight'], first['u_threshold'], first['l_threshold']) == (3, 10, 2)
+        assert (first['active_connections'], first['inactive_connections'], first['persistent_connections']) == (4, 5, 6)
+        assert found[1]['weight'] == 0
+
+    def test_padded_kernel_address(self):
+        # the kernel dumps addresses as a 16-byte union nf_inet_addr even for IPv4
+        attrs = (nl.nla_u16(nl.SVC_AF, socket.AF_INET) + nl.nla_u16(nl.SVC_PROTOCOL, 6)
+                 + nl.nla(nl.SVC_ADDR, socket.inet_aton('192.0.2.9') + b'\0' * 12) + nl.nla_be16(nl.SVC_PORT, 8080)
+                 + nl.nla_str(nl.SVC_SCHED_NAME, 'rr') + nl.nla(nl.SVC_FLAGS, struct.pack('=II', 2, 0xFFFFFFFF))
+                 + nl.nla_u32(nl.SVC_TIMEOUT, 0) + nl.nla(nl.SVC_NETMASK, b'\xff' * 4))
+        svc = nl.decode_service(attrs, 0, len(attrs))
+        assert svc['address'] == '192.0.2.9' and svc['port'] == 8080 and svc['flags'] == 0
+
+    def test_error_message_framing(self):
+        err = struct.pack('=IHHII', 36, nl.NLMSG_ERROR, 0, 5, 0) + struct.pack('=i', -17) + struct.pack('=IHHII', 20, 0, 0, 5, 0)
+        data = err + kernel_dest_dump('192.0.2.1', 1)
+        msgs = list(nl.iter_messages(data, len(data)))
+        assert [(m[0], m[2]) for m in msgs] == [(nl.NLMSG_ERROR, 5), (FAMILY_ID, 8)]
+        assert struct.unpack_from('=i', data, msgs[0][3] + 16)[0] == -17
+
+    def test_truncated_buffer_stops(self):
+        data = kernel_service_dump()
+        assert list(nl.iter_messages(data, len(data) - 4)) == []
+
+    def test_netmask_codec(self):
+        assert nl.encode_netmask(socket.AF_INET, '255.255.0.0') == b'\xff\xff\x00\x00'
+        assert nl.decode_netmask(socket.AF_INET6, nl.encode_netmask(socket.AF_INET6, 48)) == 48
+
+    def test_describe_errno(self):
+        assert 'CAP_NET_ADMIN' in nl.describe_errno(1, 'x')
+        assert nl.describe_errno(17, 'x') == 'x: File exists (EEXIST)'
