@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Render matrix for roles/director_keepalived/templates/keepalived.conf.j2.
+
+1. Render every fixture through the role's real template (render.yml, ansible-playbook on localhost).
+2. Check the lines each fixture expects / forbids / counts (structure the anchors got wrong).
+3. Run `keepalived -t -l -f FILE` on every rendered file inside throw-away namespaces (sandbox.sh): exit 0 required.
+4. Negative cases: break good files in the ways the anchor roles did; `keepalived -t` must exit non-zero for each.
+Exit status: 0 when everything passed, 1 otherwise. Needs root (namespaces) and keepalived on the PATH.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+VENV_BIN = os.path.join(REPO, ".venv", "bin")
+
+SCRIPT = "#!/bin/sh\nexit 0\n"
+
+# (name, fixture whose rendered file is broken, regex to find, replacement, count) - each must make -t fail.
+NEGATIVE = [
+    ("nb_get_retry in HTTP_GET (deprecated)", "02-http-get", r"(?m)^(\s+)retry (\d+)$", r"\1nb_get_retry \2", 1),
+    ("nb_get_retry in TCP_CHECK (unknown)", "01-tcp-dr-multicast-pass", r"(?m)^(\s+)retry (\d+)$", r"\1nb_get_retry \2", 1),
+    ("auth_pass longer than 8 characters", "01-tcp-dr-multicast-pass", r'auth_pass "[^"]*"', 'auth_pass "123456789"', 1),
+    ("authentication block on one line", "01-tcp-dr-multicast-pass",
+     r"(?s)authentication \{\n\s+auth_type PASS\n\s+auth_pass (\S+)\n\s+\}",
+     r"authentication { auth_type PASS auth_pass \1 }", 1),
+    ("scripts without enable_script_security", "17-track-notify-scripts", r"(?m)^\s+enable_script_security\n", "", 1),
+    ("unknown scheduler", "09-tun", r"lvs_sched wlc", "lvs_sched bogus", 1),
+    ("VRRP interface that does not exist", "01-tcp-dr-multicast-pass", r"(?m)^    interface eth0$", "    interface eth9", 1),
+    ("stray closing brace after DNS_CHECK", "05-dns-check-udp", r"(?m)^(            name \S+\n        \})$", r"\1\n        }", 1),
+    ("checker block opened on the real_server line", "04-misc-check",
+     r"(?s)\{\n        weight 1\n        MISC_CHECK \{", "{ weight 1 MISC_CHECK {", 1),
+]
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def prepare_sandbox(work):
+    with open("/etc/passwd") as src:
+        passwd = src.read()
+    with open("/etc/group") as src:
+        group = src.read()
+    if not re.search(r"(?m)^keepalived_script:", passwd):
+        passwd += "keepalived_script:x:64990:64990::/nonexistent:/usr/sbin/nologin\n"
+    if not re.search(r"(?m)^keepalived_script:", group):
+        group += "keepalived_script:x:64990:\n"
+    for name, text in (("passwd", passwd), ("group", group)):
+        with open(os.path.join(work, name), "w") as dst:
+            dst.write(text)
+    scripts = os.path.join(work, "etc-keepalived", "scripts")
+    os.makedirs(scripts)
+    os.chmod(os.path.join(work, "etc-keepalived"), 0o755)
+    for name in ("check_app.sh", "notify.sh"):
+        path = os.path.join(scripts, name)
+        with open(path, "w") as dst:
+            dst.write(SCRIPT)
+        os.chmod(path, 0o755)
+
+
+def keepalived_test(work, conf):
+    proc = subprocess.run(
+        ["unshare", "--mount", "--net", "--pid", "--fork", os.path.join(HERE, "sandbox.sh"), work, conf],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    return proc.returncode, (proc.stdout + proc.stderr).strip()
+
+
+def main():
+    start = time.monotonic()
+    failures = []
+    work = tempfile.mkdtemp(prefix="lvs-keepalived-render-")
+    os.chmod(work, 0o755)
+    try:
+        out = os.path.join(work, "out")
+        os.makedirs(out)
+        prepare_sandbox(work)
+        env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING="false", PATH=VENV_BIN + ":" + os.environ.get("PATH", ""))
+        playbook = shutil.which("ansible-playbook", path=env["PATH"])
+        proc = subprocess.run([playbook, "-i", "localhost,", os.path.join(HERE, "render.yml"), "-e", "out_dir=" + out],
+                              capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False)
+        if proc.returncode != 0:
+            log(proc.stdout + proc.stderr)
+            log("FAIL render playbook exited %d" % proc.returncode)
+            return 1
+
+        fixtures = sorted(f[:-4] for f in os.listdir(os.path.join(HERE, "fixtures")) if f.endswith(".yml"))
+        passed = 0
+        for name in fixtures:
+            with open(os.path.join(HERE, "fixtures", name + ".yml")) as src:
+                fixture = yaml.safe_load(src)
+            conf = os.path.join(out, name + ".conf")
+            with open(conf) as src:
+                text = src.read()
+            problems = []
+            for pattern in fixture.get("expect_lines", []):
+                if not re.search(pattern, text, re.M):
+                    problems.append("missing line /%s/" % pattern)
+            for pattern in fixture.get("absent_lines", []):
+                if re.search(pattern, text, re.M):
+                    problems.append("forbidden text /%s/ present" % pattern)
+            for pattern, count in (fixture.get("count_lines") or {}).items():
+                found = len(re.findall(pattern, text, re.M))
+                if found != count:
+                    problems.append("/%s/ found %d times, want %d" % (pattern, found, count))
+            for lineno, line in enumerate(text.splitlines(), 1):
+                if line.lstrip().startswith("#"):
+                    continue
+                if line.count("{") + line.count("}") > 1 or re.search(r"\{\s*\S", line):
+                    problems.append("line %d has more than one keyword/brace: %r" % (lineno, line))
+            rc, output = keepalived_test(work, conf)
+            if rc != 0:
+                problems.append("keepalived -t exited %d: %s" % (rc, output))
+            if problems:
+                failures.append(name)
+                log("FAIL %s (%s)" % (name, fixture.get("description", "")))
+                for problem in problems:
+                    log("     - " + problem)
+            else:
+                passed += 1
+                log("ok   %s: keepalived -t rc=0 (%s)" % (name, fixture.get("description", "")))
+
+        caught = 0
+        for label, source, pattern, repl, want in NEGATIVE:
+            with open(os.path.join(out, source + ".conf")) as src:
+                text = src.read()
+            broken, subs = re.subn(pattern, repl, text, count=want)
+            if subs != want:
+                failures.append("negative: " + label)
+                log("FAIL negative %r: mutation did not apply to %s" % (label, source))
+                continue
+            path = os.path.join(out, "negative-%d.conf" % (NEGATIVE.index((label, source, pattern, repl, want)) + 1))
+            with open(path, "w") as dst:
+                dst.write(broken)
+            rc, output = keepalived_test(work, path)
+            if rc == 0:
+                failures.append("negative: " + label)
+                log("FAIL negative %r: keepalived -t exited 0 on a broken file" % label)
+            else:
+                caught += 1
+                first = output.splitlines()[0] if output else ""
+                log("ok   negative %r: keepalived -t rc=%d (%s)" % (label, rc, first))
+
+        log("")
+        log("render matrix: %d/%d fixtures pass keepalived -t; %d/%d broken files rejected; %.1f s"
+            % (passed, len(fixtures), caught, len(NEGATIVE), time.monotonic() - start))
+        return 1 if failures else 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
