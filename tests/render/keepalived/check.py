@@ -129,6 +129,41 @@ def main():
                 passed += 1
                 log("ok   %s: keepalived -t rc=0 (%s)" % (name, fixture.get("description", "")))
 
+        # Stage 2: resolved views from the real cluster_model plugin over inventory/hosts.yml.
+        inv_out = os.path.join(work, "inventory-out")
+        os.makedirs(inv_out)
+        env_inv = dict(env, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
+        proc = subprocess.run([playbook, "-i", os.path.join(HERE, "inventory", "hosts.yml"),
+                               os.path.join(HERE, "render-inventory.yml"), "-e", "out_dir=" + inv_out],
+                              capture_output=True, text=True, env=env_inv, cwd=REPO, timeout=300, check=False)
+        inventory_files = sorted(os.listdir(inv_out))
+        if proc.returncode != 0 or not inventory_files:
+            log(proc.stdout + proc.stderr)
+            failures.append("inventory render")
+            log("FAIL render-inventory playbook exited %d" % proc.returncode)
+        inv_passed = 0
+        for name in inventory_files:
+            host = name[len("inventory-"):-len(".conf")]
+            with open(os.path.join(inv_out, name)) as src:
+                text = src.read()
+            problems = []
+            if not re.search(r"(?m)^    router_id %s$" % re.escape(host), text):
+                problems.append("router_id is not %s" % host)
+            for pattern in (r"nb_get_retry", r"\blb_algo\b", r"\blb_kind\b"):
+                if re.search(pattern, text):
+                    problems.append("old keyword /%s/" % pattern)
+            rc, output = keepalived_test(work, os.path.join(inv_out, name))
+            if rc != 0:
+                problems.append("keepalived -t exited %d: %s" % (rc, output))
+            if problems:
+                failures.append(name)
+                log("FAIL %s" % name)
+                for problem in problems:
+                    log("     - " + problem)
+            else:
+                inv_passed += 1
+                log("ok   %s: keepalived -t rc=0 (model plugin view of %s)" % (name, host))
+
         caught = 0
         for label, source, pattern, repl, want in NEGATIVE:
             with open(os.path.join(out, source + ".conf")) as src:
@@ -151,8 +186,8 @@ def main():
                 log("ok   negative %r: keepalived -t rc=%d (%s)" % (label, rc, first))
 
         log("")
-        log("render matrix: %d/%d fixtures pass keepalived -t; %d/%d broken files rejected; %.1f s"
-            % (passed, len(fixtures), caught, len(NEGATIVE), time.monotonic() - start))
+        log("render matrix: %d/%d fixtures and %d/%d model-plugin views pass keepalived -t; %d/%d broken files rejected; %.1f s"
+            % (passed, len(fixtures), inv_passed, len(inventory_files), caught, len(NEGATIVE), time.monotonic() - start))
         return 1 if failures else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
