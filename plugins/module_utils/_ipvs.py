@@ -719,14 +719,3 @@ def dest_to_result(dest):
         if name in dest:
             result[name] = dest[name]
     return result
-
-
-def modules_needed(desired):
-    """Kernel modules the desired state needs: ip_vs plus one per scheduler."""
-    needed = ['ip_vs']
-    for svc in desired:
-        if svc['state'] == 'present':
-            name = 'ip_vs_%s' % (svc['scheduler'] or DEFAULT_SCHEDULER)
-            if name not in needed:
-                needed.append(name)
-    return needed

@@ -25,17 +25,20 @@ description:
   - Loads the C(ip_vs) kernel module and the C(ip_vs_<scheduler>) modules it needs with C(modprobe) when missing
     (not in check mode).
 author:
-  - lvs.cluster contributors
+  - lvs.cluster contributors (!UNKNOWN)
 requirements:
   - Linux with IPVS (C(CONFIG_IP_VS)); the module speaks generic netlink itself, no Python library or C(ipvsadm) is needed.
   - CAP_NET_ADMIN on the managed host (run as root, O(ignore:become=true)).
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The diff is the table of the services in scope rendered like C(ipvsadm-save -n), before and after.
   platform:
+    description: Target OS/families that can be operated against.
     support: full
     platforms: posix
 notes:
@@ -122,7 +125,7 @@ options:
         type: int
       forwarding:
         description:
-          - Forwarding method: direct routing, NAT (masquerading) or IP tunnel. New real servers default to V(dr).
+          - Forwarding method - direct routing, NAT (masquerading) or IP tunnel. New real servers default to V(dr).
         type: str
         choices: [dr, nat, tun]
       u_threshold:
@@ -305,7 +308,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs import (
     SERVICE_SPEC, IPVSError, normalise_service, normalise_services, plan, render, render_operation,
-    service_to_result, modules_needed,
+    service_to_result,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_kernel import (
     open_ipvs, load_schedulers,

@@ -19,16 +19,19 @@ description:
   - Reads the kernel's C(IPVS) generic netlink family directly; C(ipvsadm) is neither run nor parsed.
   - Never loads kernel modules; when C(ip_vs) is not loaded it returns RV(ipvs.loaded=false) and no services.
 author:
-  - lvs.cluster contributors
+  - lvs.cluster contributors (!UNKNOWN)
 requirements:
   - Linux; CAP_NET_ADMIN on the managed host (run as root, O(ignore:become=true)).
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
     support: full
     platforms: posix
 seealso:

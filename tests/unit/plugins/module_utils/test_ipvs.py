@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs import (
-    F_HASHED, F_ONEPACKET, F_PERSISTENT, F_SCHED1, F_SCHED2, IPVSError, check_options, modules_needed,
+    F_HASHED, F_ONEPACKET, F_PERSISTENT, F_SCHED1, F_SCHED2, IPVSError, check_options,
     normalise_netmask, normalise_service, normalise_services, parse_address, plan, render, render_operation,
     service_to_result, SERVICE_SPEC,
 )
@@ -193,12 +193,6 @@ class TestNormalise:
         assert len(normalise_services([{'address': '192.0.2.1', 'port': 80},
                                        {'address': '192.0.2.1', 'port': 80, 'protocol': 'udp'}])) == 2
 
-    def test_modules_needed(self):
-        desired = normalise_services([{'address': '192.0.2.1', 'port': 80, 'scheduler': 'mh'},
-                                      {'address': '192.0.2.1', 'port': 81},
-                                      {'address': '192.0.2.1', 'port': 82, 'scheduler': 'rr', 'state': 'absent'}])
-        assert modules_needed(desired) == ['ip_vs', 'ip_vs_mh', 'ip_vs_wlc']
-
 
 # ---------------------------------------------------------------- plan
 
@@ -208,8 +202,8 @@ def kinds(ops):
 
 class TestPlan:
     def test_add_from_empty(self):
-        desired = [svc(address='192.0.2.100', port=80, real_servers=[{'address': '192.0.2.21', 'weight': 3},
-                                                                      {'address': '192.0.2.22', 'forwarding': 'nat'}])]
+        real_servers = [{'address': '192.0.2.21', 'weight': 3}, {'address': '192.0.2.22', 'forwarding': 'nat'}]
+        desired = [svc(address='192.0.2.100', port=80, real_servers=real_servers)]
         ops, after = plan({}, desired)
         assert kinds(ops) == ['-A -t 192.0.2.100:80 -s wlc',
                               '-a -t 192.0.2.100:80 -r 192.0.2.21:80 -g -w 3',
