@@ -23,14 +23,17 @@ options:
     type: bool
     default: false
 author:
-  - lvs.cluster contributors
+  - lvs.cluster contributors (@lvs-cluster)
 attributes:
   check_mode:
     support: full
+    description: Reads variables only; behaves the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff; nothing is changed.
   action:
     support: full
+    description: Runs entirely on the controller; the managed host is never contacted.
 """
 
 EXAMPLES = r"""
@@ -48,8 +51,12 @@ problems:
   returned: always
   type: list
   elements: dict
-  sample: [{path: lvs_virtual_services[0].port, message: must be between 1 and 65535, got 0, fix: set a value between 1 and 65535,
-            severity: error, host: dr1}]
+  sample:
+    - path: lvs_virtual_services[0].port
+      message: must be between 1 and 65535, got 0
+      fix: set a value between 1 and 65535
+      severity: error
+      host: dr1
 clusters:
   description: Names of the clusters found, with their backend and directors.
   returned: always

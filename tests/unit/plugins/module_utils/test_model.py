@@ -77,7 +77,7 @@ def test_valid_seed_topology_resolves():
     assert [d['host'] for d in cluster['directors']] == ['dr1', 'dr2']
     assert me['role'] == 'primary' and me['state'] == 'MASTER' and me['priority'] == 150
     assert me['peers'] == ['192.0.2.12']
-    _, me2 = model.director_view('dr2')
+    me2 = model.director_view('dr2')[1]
     assert me2['role'] == 'backup' and me2['state'] == 'BACKUP' and me2['priority'] == 100
     svc = cluster['virtual_services'][0]
     assert svc['real_servers'] == [
@@ -137,7 +137,7 @@ def test_fwmark_ipv6_and_backend_switch():
 
 def test_redact_hides_secrets():
     model = Model(*inventory())
-    cluster, _ = model.director_view('dr1')
+    cluster = model.director_view('dr1')[0]
     text = repr(redact(cluster))
     assert 'secret1' not in text and 'a-long-heartbeat-key' not in text
 

@@ -1,0 +1,104 @@
+# lvs.cluster: one entry point for set-up, the built-in lab and every test.
+#   make lab    the main job: build the lab VMs, deploy a real HA cluster with site.yml, run the seed's tests (section 11.6)
+#   make test   every test: lint, sanity, unit, render checks, container scenarios, the VM lab scenario
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT      := $(CURDIR)
+VENV      ?= $(ROOT)/.venv
+BIN       := $(VENV)/bin
+PY        ?= python3
+BACKEND   ?= keepalived
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export ANSIBLE_FORCE_COLOR ?= 0
+export PY_COLORS ?= 0
+
+APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap podman runc keepalived ldirectord heartbeat ipvsadm \
+	iproute2 openssh-client curl e2fsprogs socat arping uidmap git rsync
+DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+
+.PHONY: help deps apt venv lint yamllint ansible-lint sanity unit checks molecule molecule-containers molecule-lab \
+	lab lab-up lab-down build test clean
+
+help:
+	@echo "make lab        main job on the built-in lab (BACKEND=keepalived|heartbeat_ldirectord)"
+	@echo "make test       all tests (lint, sanity, unit, checks, container and VM molecule scenarios)"
+	@echo "make deps       install system packages and the Python tooling into $(VENV)"
+	@echo "make lint | sanity | unit | checks | molecule-containers | molecule-lab | build | lab-down"
+
+## ---- set-up ---------------------------------------------------------------------------------------------
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "apt: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  systemctl disable --now keepalived heartbeat ldirectord >/dev/null 2>&1 || true; fi
+
+$(DEPS_STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.deps-*; touch $@
+
+venv: $(DEPS_STAMP)
+
+deps: apt venv
+
+## ---- static checks ------------------------------------------------------------------------------------
+yamllint: venv
+	yamllint -s .
+
+ansible-lint: venv
+	ansible-lint --offline -q
+
+lint: yamllint ansible-lint
+
+build: venv
+	rm -rf build && mkdir -p build
+	ansible-galaxy collection build --force --output-path build .
+
+# ansible-test needs the collection at ansible_collections/lvs/cluster: install the built tarball there.
+ANSIBLE_TEST_PIP := $(shell sed -n "s/.*pip='\([0-9.]*\)'.*/\1/p" $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py 2>/dev/null | head -1)
+sanity: build
+	mkdir -p $(HOME)/.ansible/test/cache
+	cp .ci/get_pip.py $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
+	rm -rf build/sanity && mkdir -p build/sanity
+	mkdir -p build/sanity/ansible_collections/lvs/cluster
+	tar -xzf build/lvs-cluster-*.tar.gz -C build/sanity/ansible_collections/lvs/cluster
+	cd build/sanity/ansible_collections/lvs/cluster && git init -q . && git add -A && \
+	  ansible-test sanity --color no --python $$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])') \
+	    --requirements
+
+## ---- tests --------------------------------------------------------------------------------------------
+unit: venv
+	pytest -q tests/unit
+
+checks: deps
+	@set -e; shopt -s nullglob; for t in tests/checks/*.sh; do echo "== $$t"; start=$$(date +%s); bash "$$t"; \
+	  echo "== $$t passed in $$(( $$(date +%s) - start ))s"; done
+
+molecule-containers: deps
+	@set -e; shopt -s nullglob; for s in molecule/*/molecule.yml; do n=$$(basename $$(dirname $$s)); \
+	  case $$n in lab*) continue;; esac; echo "== molecule test -s $$n"; molecule test -s $$n; done
+
+molecule-lab: deps
+	flock /run/lvs-lab.lock molecule test -s lab
+
+molecule: molecule-containers molecule-lab
+
+test: deps lint unit sanity checks molecule-containers molecule-lab
+	@echo "make test: all passed"
+
+## ---- the built-in lab ---------------------------------------------------------------------------------
+lab: deps
+	flock /run/lvs-lab.lock lab/main-job.sh --backend $(BACKEND)
+
+lab-up: deps
+	lab/labctl up
+
+lab-down:
+	lab/labctl down
+
+clean: lab-down
+	rm -rf build context .cache
