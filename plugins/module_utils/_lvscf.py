@@ -768,6 +768,9 @@ def cluster_errors(cluster):
             add('%s.fwmark: piranha reads the mark as a signed int, so at most %d, got %s. Fix: use a smaller mark'
                 % (path, INT_MAX, svc['fwmark']))
         hc = svc.get('health_check') or {}
+        if svc.get('fwmark') is not None and not (hc.get('port') or svc.get('real_server_port')):
+            add('%s.health_check.port: a piranha fwmark service needs the port nanny checks. '
+                'Fix: set health_check.port or real_server_port' % path)
         if hc.get('type') not in ('tcp', 'http', 'misc'):
             add('%s.health_check.type: piranha\'s nanny supports tcp, http and misc, got %r. Fix: choose one of them'
                 % (path, hc.get('type')))
@@ -784,8 +787,9 @@ def cluster_errors(cluster):
             if not _IPV4_RE.match(str(sorry.get('address'))):
                 add('%s.sorry_server.address: piranha needs IPv4, got %r. Fix: use an IPv4 address' % (path, sorry.get('address')))
             if sorry.get('port') and vport and int(sorry['port']) != int(vport):
-                add('%s.sorry_server.port: piranha sends to the sorry server on the virtual port %s, got %s. '
-                    'Fix: remove sorry_server.port or make it %s' % (path, vport, sorry['port'], vport))
+                add('%s.sorry_server.port: piranha always sends to the sorry server on the virtual port %s, the model says %s '
+                    '(the default is real_server_port). Fix: set sorry_server.port: %s and make the sorry server listen there'
+                    % (path, vport, sorry['port'], vport))
         for rs in svc.get('real_servers') or []:
             if not _IPV4_RE.match(str(rs.get('address'))):
                 add('hostvars[%s].lvs_address: piranha needs an IPv4 real-server address, got %r. Fix: use IPv4'
