@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""Render matrix for roles/director_heartbeat_ldirectord.
+
+1. render.yml resolves every director of inventory.yml with the real lvs.cluster.cluster_model plugin and renders
+   the role's real templates (ha.cf, haresources, authkeys, ldirectord.cf, model_checks.j2).
+2. Every ldirectord.cf goes through the role's shipped checker (files/lvs-ldirectord-validate, i.e.
+   `ldirectord FILE status`, exit 3 = parsed): the positive clusters must pass, neg_parse must fail, and
+   deliberately broken copies of good files must fail.
+3. Every ha.cf/haresources/authkeys set is started by the real heartbeat binary (`heartbeat -r`) inside throw-away
+   mount/net/pid/uts namespaces (no process or packet leaves them): valid sets must start, broken ones must not.
+4. Expected lines per variant, identical files on all directors of a cluster, the role's model check messages.
+Exits non-zero on the first summary with failures. Needs root (namespaces), ldirectord, heartbeat, the venv.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
+ROLE = os.path.join(REPO, 'roles', 'director_heartbeat_ldirectord')
+VALIDATOR = os.path.join(ROLE, 'files', 'lvs-ldirectord-validate')
+PLAYBOOK = os.path.join(REPO, '.venv', 'bin', 'ansible-playbook')
+HEARTBEAT = '/usr/libexec/heartbeat/heartbeat'
+SECRET = 'render-secret-Zq8xK2mP'
+
+# Lines (regular expressions, whole line) that must appear in a file of the first director of a cluster.
+EXPECT = {
+    'http-dr-a': {
+        'ldirectord.cf': [r'virtual=192\.0\.2\.100:80', r'    real=192\.0\.2\.21:80 gate 1', r'    real=192\.0\.2\.22:80 gate 5',
+                          r'    scheduler=rr', r'    protocol=tcp', r'    checktype=negotiate', r'    service=http',
+                          r'    request="/health"', r'    receive="real\\ server"', r'    virtualhost="www\.example\.com"',
+                          r'    checktimeout=2', r'checkinterval=4', r'quiescent=no', r'autoreload=no', r'failurecount=1',
+                          r'logfile="local0"'],
+        'haresources': [r'http-dr-a IPaddr2::192\.0\.2\.100/32/eth0 ldirectord::ldirectord\.cf'],
+        'ha.cf': [r'udpport 694', r'ucast eth0 198\.51\.100\.11', r'ucast eth0 198\.51\.100\.12', r'node http-dr-a',
+                  r'node http-dr-b', r'auto_failback on', r'crm off', r'keepalive 2', r'warntime 6', r'deadtime 10',
+                  r'initdead 30', r'logfacility daemon'],
+        'authkeys': [r'auth 1', r'1 sha1 ' + SECRET],
+    },
+    'https-nat-a': {
+        'ldirectord.cf': [r'    real=192\.0\.2\.21:8443 masq 1', r'    real=192\.0\.2\.22:8443 masq 3',
+                          r'    fallback=10\.0\.0\.50:8080 masq', r'    service=https', r'    scheduler=wlc'],
+        'haresources': [r'https-nat-a IPaddr2::192\.0\.2\.101/32/eth0 IPaddr2::10\.0\.0\.1/24/eth1 ldirectord::ldirectord\.cf'],
+    },
+    'tcp-tun-a': {
+        'ldirectord.cf': [r'    real=192\.0\.2\.21:8000 ipip 1', r'    persistent=300', r'    netmask=255\.255\.255\.0',
+                          r'    scheduler=sh', r'    checktype=connect', r'    checkport=8081', r'    checktimeout=5'],
+    },
+    'fwmark-a': {
+        'ldirectord.cf': [r'virtual=10', r'    real=192\.0\.2\.21 gate 1', r'    protocol=fwm', r'    checkport=80',
+                          r'    fallback=127\.0\.0\.1 gate', r'    persistent=600', r'    scheduler=wrr'],
+        'haresources': [r'fwmark-a IPaddr2::192\.0\.2\.103/32/eth0 ldirectord::ldirectord\.cf'],
+    },
+    'dns-udp-a': {
+        'ldirectord.cf': [r'    protocol=udp', r'    service=dns', r'    request="www\.example\.com"',
+                          r'    receive="192\\\.0\\\.2\\\.1"', r'    receive="\."'],
+        'haresources': [r'dns-udp-a IPaddr2::192\.0\.2\.104/32/eth0 ldirectord::ldirectord\.cf'],
+    },
+    'misc-a': {
+        'ldirectord.cf': [r'    checktype=external', r'    checkcommand="/usr/local/bin/check-db"', r'    checktimeout=4',
+                          r'    service=smtp', r'    checktype=ping', r'    checktype=on', r'    scheduler=mh',
+                          r'    scheduler=nq', r'    scheduler=sed'],
+        'haresources': [r'misc-a IPaddr2::192\.0\.2\.105/32/eth0 IPaddr2::192\.0\.2\.106/32/eth0 '
+                        r'IPaddr2::192\.0\.2\.107/32/eth0 ldirectord::ldirectord\.cf'],
+    },
+    'simpletcp-a': {
+        'ldirectord.cf': [r'    service=simpletcp', r'    request="/PING\\n"', r'    receive="\\\+PONG"', r'    request="/"',
+                          r'    receive="SSH\\-2\\\.0"', r'    request="/a%23b"',
+                          r'    receive="ok\\ \\x231\\ \\\(v2\\\)\\ \\\$5\\ \\\[x\\\]\\\*"'],
+    },
+    'bcast-a': {
+        'ha.cf': [r'udpport 695', r'bcast ens3', r'auto_failback off', r'ping 192\.0\.2\.1', r'ping 192\.0\.2\.2',
+                  r'respawn hacluster /usr/libexec/heartbeat/ipfail', r'apiauth ipfail gid=haclient uid=hacluster'],
+        'haresources': [r'bcast-a IPaddr2::192\.0\.2\.110/32/ens3 ldirectord::ldirectord\.cf'],
+    },
+    'mcast-a': {
+        'ha.cf': [r'mcast eth0 239\.1\.2\.3 694 1 0', r'node mcast-a', r'node mcast-b', r'node mcast-c', r'keepalive 1',
+                  r'deadtime 5'],
+        'ldirectord.cf': [r'checktimeout=7', r'negotiatetimeout=7', r'checkinterval=9', r'failurecount=3', r'autoreload=yes',
+                          r'quiescent=yes', r'logfile="local3"', r'emailalert="ops@example\.com, noc@example\.com"',
+                          r'emailalertfrom=lvs@example\.com', r'smtp=192\.0\.2\.25'],
+        'haresources': [r'mcast-a IPaddr2::192\.0\.2\.111/32/eth0 IPaddr2::192\.0\.2\.112/24/eth0 ldirectord::ldirectord\.cf'],
+    },
+    'sched-a': {
+        'ldirectord.cf': [r'    scheduler=%s' % s for s in
+                          ('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh')],
+        'haresources': [r'director-two IPaddr2::192\.0\.2\.120/32/eth0 ldirectord::ldirectord\.cf'],
+        'ha.cf': [r'node director-one', r'node director-two'],
+    },
+}
+# Lines that must not appear.
+ABSENT = {
+    'http-dr-a': {'ha.cf': [r'ping .*', r'respawn .*', r'bcast .*', r'mcast .*'], 'ldirectord.cf': [r'emailalert=.*', r'checkport=.*']},
+    'https-nat-a': {'ldirectord.cf': [r'    receive=.*']},
+    'misc-a': {'haresources': [r'.*192\.0\.2\.105/32/eth0.*192\.0\.2\.105/32/eth0.*']},
+}
+# The role's model check must refuse these clusters, naming the variable.
+PROBLEMS = {
+    'neg-digest-a': ['health_check.digest'],
+    'neg-status-a': ['health_check.status_code', '301'],
+    'neg-ipv6-a': ['lvs_virtual_services[www6].vip', 'IPv6'],
+    'neg-deadtime-a': ['lvs_heartbeat.deadtime'],
+    'neg-sync-a': ['lvs_sync_daemon', 'health_check.dns_type', 'MX'],
+}
+# ldirectord must reject these.
+PARSE_FAIL = {'neg-parse-a'}
+# Broken copies of good files: (base host, description, old, new); ldirectord must reject each.
+MUTATIONS = [
+    ('http-dr-a', 'unknown forwarding method', ' gate 1', ' direct 1'),
+    ('http-dr-a', 'upper-case scheduler', 'scheduler=rr', 'scheduler=RR'),
+    ('http-dr-a', 'unquoted request', 'request="/health"', 'request=/health'),
+    ('http-dr-a', 'fwm protocol on an address service', 'protocol=tcp', 'protocol=fwm'),
+    ('http-dr-a', 'real server outside its virtual', '    real=192.0.2.21:80', 'real=192.0.2.21:80'),
+    ('fwmark-a', 'tcp protocol on a firewall-mark service', 'protocol=fwm', 'protocol=tcp'),
+    ('mcast-a', 'bad quiescent value', 'quiescent=yes', 'quiescent=maybe'),
+    ('dns-udp-a', 'unknown service', 'service=dns', 'service=gopher'),
+]
+# Broken heartbeat sets: (base host, file, old, new); heartbeat must refuse to start.
+HB_MUTATIONS = [
+    ('http-dr-a', 'ha.cf', 'deadtime 10', 'deadtime 4'),
+    ('http-dr-a', 'ha.cf', 'node http-dr-a\n', ''),
+    ('http-dr-a', 'authkeys', '1 sha1', '1 sha9'),
+    ('http-dr-a', 'ha.cf', 'udpport 694', 'udpport seventy'),
+]
+
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print('FAIL ' + msg)
+
+
+def ok(msg):
+    print('ok   ' + msg)
+
+
+def validate(path):
+    proc = subprocess.run([VALIDATOR, path], capture_output=True, text=True, check=False)
+    return proc.returncode, proc.stderr.strip()
+
+
+def heartbeat_starts(files, node_name, address, interface, workdir):
+    """Start the real heartbeat on the rendered files inside new namespaces; True when it starts."""
+    hadir = os.path.join(workdir, 'ha.d')
+    if os.path.exists(hadir):
+        shutil.rmtree(hadir)
+    shutil.copytree('/etc/ha.d', hadir, symlinks=True)
+    for name in ('ha.cf', 'haresources', 'authkeys'):
+        with open(os.path.join(hadir, name), 'w') as handle:
+            handle.write(files[name])
+    os.chmod(os.path.join(hadir, 'authkeys'), 0o600)
+    script = (
+        'set -e; mount --bind "$1" /etc/ha.d; mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /var/lib/heartbeat; '
+        'mkdir -p /run/heartbeat; hostname "$2"; ip link set lo up; '
+        'ip link add "$4" type veth peer name hbpeer0; ip link set "$4" up; ip link set hbpeer0 up; '
+        'ip addr add "$3/24" dev "$4"; set +e; "$5" -r >/dev/null 2>&1; rc=$?; exit $rc')
+    proc = subprocess.run(['timeout', '20', 'unshare', '--mount', '--net', '--pid', '--uts', '--fork', '--mount-proc',
+                           'sh', '-c', script, 'sh', hadir, node_name, address, interface, HEARTBEAT],
+                          capture_output=True, text=True, check=False)
+    return proc.returncode == 0, proc.returncode
+
+
+def lines(text):
+    return text.splitlines()
+
+
+def main():
+    out = tempfile.mkdtemp(prefix='ldirectord-render.')
+    try:
+        return run(out)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def run(out):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK='default',
+               ANSIBLE_NOCOLOR='1')
+    proc = subprocess.run([PLAYBOOK, '-i', os.path.join(HERE, 'inventory.yml'), os.path.join(HERE, 'render.yml'),
+                           '-e', 'out_dir=' + out], cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        print(proc.stdout[-4000:], proc.stderr[-2000:])
+        fail('render.yml exited %d' % proc.returncode)
+        return 1
+    if SECRET in proc.stdout or SECRET in proc.stderr:
+        fail('the heartbeat secret appears in the render run output')
+    rendered = {}
+    for name in sorted(os.listdir(out)):
+        if name.endswith('.json'):
+            with open(os.path.join(out, name)) as handle:
+                rendered[name[:-5]] = json.load(handle)
+    ok('rendered %d directors' % len(rendered))
+
+    # Files are identical on every director of a cluster.
+    clusters = {}
+    for host, files in rendered.items():
+        clusters.setdefault(files['cluster'], []).append(host)
+    for cluster, hosts in sorted(clusters.items()):
+        for name in ('ha.cf', 'haresources', 'authkeys', 'ldirectord.cf'):
+            if len({rendered[h][name] for h in hosts}) != 1:
+                fail('%s: %s differs between %s' % (cluster, name, ', '.join(hosts)))
+    ok('files identical within each of %d clusters' % len(clusters))
+
+    # Every file starts with the ansible_managed comment; authkeys has exactly the two lines heartbeat wants.
+    for host, files in sorted(rendered.items()):
+        for name in ('ha.cf', 'haresources', 'authkeys', 'ldirectord.cf'):
+            if not files[name].startswith('#\n# Ansible managed'):
+                fail('%s %s does not start with the ansible_managed comment' % (host, name))
+        body = [l for l in lines(files['authkeys']) if l and not l.startswith('#')]
+        if len(body) != 2 or body[0] != 'auth 1' or not re.match(r'^1 sha1 \S+$', body[1]):
+            fail('%s authkeys body is %r' % (host, body))
+        # haresources: exactly one resource line
+        res = [l for l in lines(files['haresources']) if l and not l.startswith('#')]
+        if len(res) != 1:
+            fail('%s haresources has %d resource lines' % (host, len(res)))
+
+    # Model check: positive clusters clean, negative ones refused with the right variable named.
+    for host, files in sorted(rendered.items()):
+        expected = PROBLEMS.get(host)
+        if expected is None:
+            if files['problems'] and not host.startswith('neg-'):
+                fail('%s: unexpected model problems %s' % (host, files['problems']))
+            continue
+        text = '\n'.join(files['problems'])
+        missing = [e for e in expected if e not in text]
+        if not files['problems'] or missing:
+            fail('%s: model check should name %s, got %r' % (host, missing or expected, files['problems']))
+        else:
+            ok('%s refused by the model check: %s' % (host, ' | '.join(files['problems'])))
+
+    # ldirectord's own parser on every rendered ldirectord.cf.
+    passed = 0
+    for host, files in sorted(rendered.items()):
+        if host in PROBLEMS:
+            continue
+        path = os.path.join(out, host + '.ldirectord.cf')
+        with open(path, 'w') as handle:
+            handle.write(files['ldirectord.cf'])
+        rc, err = validate(path)
+        if host in PARSE_FAIL:
+            if rc == 0:
+                fail('%s: ldirectord accepted a file with a bad directive' % host)
+            else:
+                ok('%s rejected by ldirectord (exit %d): %s' % (host, rc, err.splitlines()[0] if err else ''))
+        elif rc != 0:
+            fail('%s: ldirectord rejected the rendered file (exit %d): %s' % (host, rc, err))
+        else:
+            passed += 1
+    ok('ldirectord parsed %d rendered files' % passed)
+
+    for host, what, old, new in MUTATIONS:
+        text = rendered[host]['ldirectord.cf']
+        if old not in text:
+            fail('mutation %r: %r not found in %s' % (what, old, host))
+            continue
+        path = os.path.join(out, 'mutated.cf')
+        with open(path, 'w') as handle:
+            handle.write(text.replace(old, new, 1))
+        rc, err = validate(path)
+        if rc == 0:
+            fail('mutation %r on %s: ldirectord accepted it' % (what, host))
+        else:
+            ok('mutation %r rejected (exit %d)' % (what, rc))
+
+    # Expected and absent lines.
+    for table, want in ((EXPECT, True), (ABSENT, False)):
+        for host, per_file in sorted(table.items()):
+            for name, patterns in per_file.items():
+                have = lines(rendered[host][name])
+                for pattern in patterns:
+                    found = any(re.fullmatch(pattern, l) for l in have)
+                    if found != want:
+                        fail('%s %s: line %s %s' % (host, name, pattern, 'missing' if want else 'present'))
+    ok('expected lines checked for %d variants' % len(EXPECT))
+
+    # heartbeat itself on the first director of each positive cluster, and on broken sets.
+    work = os.path.join(out, 'hb')
+    os.makedirs(work)
+    started = 0
+    for cluster, hosts in sorted(clusters.items()):
+        host = sorted(hosts)[0]
+        if host in PROBLEMS or host in PARSE_FAIL:
+            continue
+        files = rendered[host]
+        good, rc = heartbeat_starts(files, files['node_name'], files['address'], files['interface'], work)
+        if not good:
+            fail('%s: heartbeat refused the rendered ha.cf/haresources/authkeys (exit %d)' % (host, rc))
+        else:
+            started += 1
+    ok('heartbeat started on %d rendered sets' % started)
+    for host, name, old, new in HB_MUTATIONS:
+        files = dict(rendered[host])
+        if old not in files[name]:
+            fail('heartbeat mutation: %r not in %s %s' % (old, host, name))
+            continue
+        files[name] = files[name].replace(old, new, 1)
+        good, rc = heartbeat_starts(files, files['node_name'], files['address'], files['interface'], work)
+        if good:
+            fail('heartbeat started with %s %s changed %r -> %r' % (host, name, old, new))
+        else:
+            ok('heartbeat refused %s with %r -> %r (exit %d)' % (name, old, new, rc))
+
+    print('%d failure(s)' % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    if os.geteuid() != 0:
+        print('ldirectord-render: needs root (network/mount namespaces for the heartbeat stage)', file=sys.stderr)
+        sys.exit(1)
+    sys.exit(main())
