@@ -165,6 +165,22 @@ def _check_value(path, value, spec):
     return value
 
 
+_SPEC_CACHE = {}
+
+
+def _spec_info(spec):
+    """(defaults, required names, fast types, choices as sets) of a spec, computed once."""
+    info = _SPEC_CACHE.get(id(spec))
+    if info is None:
+        defaults = dict((name, opt.get('default')) for name, opt in spec.items())
+        required = tuple(name for name, opt in spec.items() if opt.get('required'))
+        fast = dict((name, {'str': str, 'int': int}.get(opt.get('type', 'str'))) for name, opt in spec.items())
+        choices = dict((name, frozenset(opt['choices'])) for name, opt in spec.items()
+                       if opt.get('choices') and opt.get('type', 'str') != 'list')
+        info = _SPEC_CACHE[id(spec)] = (defaults, required, fast, choices)
+    return info
+
+
 def check_options(path, params, spec):
     """Validate one dict against an option spec; return a new dict with defaults.
 
@@ -174,22 +190,25 @@ def check_options(path, params, spec):
     """
     if not isinstance(params, dict):
         raise IPVSError('%s: expected a dictionary, got %r' % (path, params))
-    unknown = sorted(set(params) - set(spec))
-    if unknown:
-        raise IPVSError('%s: unsupported option%s %s (supported: %s)' % (
-            path, 's' if len(unknown) > 1 else '', ', '.join(unknown), ', '.join(sorted(spec))))
-    result = {}
-    for name, opt in spec.items():
-        value = params.get(name)
+    defaults, required, fast, choices = _spec_info(spec)
+    result = dict(defaults)
+    for name, value in params.items():
+        if name not in defaults:
+            unknown = sorted(n for n in params if n not in defaults)
+            raise IPVSError('%s: unsupported option%s %s (supported: %s)' % (
+                path, 's' if len(unknown) > 1 else '', ', '.join(unknown), ', '.join(sorted(spec))))
         if value is None:
-            if opt.get('required'):
-                raise IPVSError('%s: missing required option %s' % (path, name))
-            value = opt.get('default')
-            if isinstance(value, list):
-                value = list(value)
-            result[name] = value
             continue
-        result[name] = _check_value('%s.%s' % (path, name), value, opt)
+        # exact type test on purpose: a bool is an int for isinstance() but not a valid integer option
+        if type(value) is not fast[name]:  # pylint: disable=unidiomatic-typecheck
+            value = _check_value('%s.%s' % (path, name), value, spec[name])
+        allowed = choices.get(name)
+        if allowed is not None and value not in allowed:
+            raise IPVSError('%s.%s: %r is not one of %s' % (path, name, value, ', '.join(spec[name]['choices'])))
+        result[name] = value
+    for name in required:
+        if result[name] is None:
+            raise IPVSError('%s: missing required option %s' % (path, name))
     return result
 
 
@@ -197,8 +216,21 @@ def check_options(path, params, spec):
 # Normalisation
 # --------------------------------------------------------------------------
 
+_ADDRESS_CACHE = {}
+
+
 def parse_address(path, address):
     """Return (family, canonical text) of an IPv4/IPv6 address."""
+    cached = _ADDRESS_CACHE.get(address)
+    if cached is not None:
+        return cached
+    result = _parse_address(path, address)
+    if len(_ADDRESS_CACHE) < 65536:
+        _ADDRESS_CACHE[address] = result
+    return result
+
+
+def _parse_address(path, address):
     text = str(address).strip()
     if text.startswith('[') and text.endswith(']'):
         text = text[1:-1]
@@ -264,7 +296,8 @@ def normalise_real_server(path, params, svc):
     af, address = parse_address(path + '.address', opts['address'])
     forwarding = opts['forwarding']
     port = opts['port']
-    _check_range(path + '.port', port, 0, 65535)
+    if port is not None and not 0 <= port <= 65535:
+        _check_range(path + '.port', port, 0, 65535)
     if svc['fwmark']:
         if port is None:
             port = 0
@@ -277,13 +310,28 @@ def normalise_real_server(path, params, svc):
     if af != svc['af'] and forwarding != 'tun':
         raise IPVSError('%s.address: %s real server %s in an %s service needs forwarding: tun'
                         % (path, FAMILY_NAMES[af], address, FAMILY_NAMES[svc['af']]))
-    _check_range(path + '.weight', opts['weight'], 0, MAX_WEIGHT)
-    _check_range(path + '.u_threshold', opts['u_threshold'], 0, 0xFFFFFFFF)
-    _check_range(path + '.l_threshold', opts['l_threshold'], 0, 0xFFFFFFFF)
+    weight = opts['weight']
+    if weight is not None and not 0 <= weight <= MAX_WEIGHT:
+        _check_range(path + '.weight', weight, 0, MAX_WEIGHT)
+    u_threshold = opts['u_threshold']
+    l_threshold = opts['l_threshold']
+    if u_threshold is not None or l_threshold is not None:
+        _check_range(path + '.u_threshold', u_threshold, 0, 0xFFFFFFFF)
+        _check_range(path + '.l_threshold', l_threshold, 0, 0xFFFFFFFF)
+        if u_threshold and l_threshold is not None and l_threshold > u_threshold:
+            raise IPVSError('%s: l_threshold (%d) must not exceed u_threshold (%d)' % (path, l_threshold, u_threshold))
+    if forwarding == 'tun' or opts['tun_type'] is not None or opts['tun_port'] is not None or opts['tun_flags'] is not None:
+        return _normalise_tunnel(path, opts, af, address, port)
+    return {
+        'key': (af, address, port), 'af': af, 'address': address, 'port': port,
+        'forwarding': forwarding, 'weight': weight, 'u_threshold': u_threshold, 'l_threshold': l_threshold,
+        'tun_type': None, 'tun_port': None, 'tun_flags': None, 'state': opts['state'],
+    }
+
+
+def _normalise_tunnel(path, opts, af, address, port):
+    forwarding = opts['forwarding']
     _check_range(path + '.tun_port', opts['tun_port'], 0, 65535)
-    if opts['u_threshold'] and opts['l_threshold'] is not None and opts['l_threshold'] > opts['u_threshold']:
-        raise IPVSError('%s: l_threshold (%d) must not exceed u_threshold (%d)'
-                        % (path, opts['l_threshold'], opts['u_threshold']))
     tun_given = [n for n in ('tun_type', 'tun_port', 'tun_flags') if opts[n] is not None]
     if tun_given and forwarding != 'tun':
         raise IPVSError('%s: %s only apply with forwarding: tun' % (path, ', '.join(tun_given)))
@@ -476,6 +524,25 @@ def dest_differs(current, target):
     return False
 
 
+def _dest_unchanged(current, desired):
+    """Fast test for the common case (no tunnel settings involved): nothing to change."""
+    value = desired['weight']
+    if value is not None and value != current['weight']:
+        return False
+    value = desired['forwarding']
+    if value is not None and value != current['forwarding']:
+        return False
+    if value == 'tun' or desired['tun_type'] is not None or desired['tun_port'] is not None or desired['tun_flags'] is not None:
+        return not dest_differs(current, _merged_dest(current, desired))
+    value = desired['u_threshold']
+    if value is not None and value != current['u_threshold']:
+        return False
+    value = desired['l_threshold']
+    if value is not None and value != current['l_threshold']:
+        return False
+    return True
+
+
 def plan(current, desired, purge_services=False):
     """Compute the netlink operations that turn ``current`` into ``desired``.
 
@@ -532,6 +599,8 @@ def plan(current, desired, purge_services=False):
                         dels.append(cd)
                         new_dests.pop(d['key'], None)
                     continue
+                if cd is not None and _dest_unchanged(cd, d):
+                    continue
                 td = _merged_dest(cd, d)
                 if cd is None:
                     adds.append(td)
@@ -540,9 +609,8 @@ def plan(current, desired, purge_services=False):
                     sets.append(td)
                     new_dests[d['key']] = td
             if svc['purge_real_servers']:
-                for dk in sorted(cur_dests, key=sort_key_dest):
-                    if dk in listed:
-                        continue
+                unlisted = [dk for dk in cur_dests if dk not in listed]
+                for dk in sorted(unlisted, key=sort_key_dest):
                     cd = cur_dests[dk]
                     if svc['drain']:
                         if cd['weight'] != 0:

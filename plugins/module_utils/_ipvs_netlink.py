@@ -364,6 +364,87 @@ def decode_dest(buf, start, end, svc_af, with_stats=False):
     return dest
 
 
+_FIXED_CODES = {1: 'B', 2: 'H', 4: 'I'}
+
+
+class _FixedLayout:
+    """Fast decoder for destination messages that share the layout of the first one of a dump.
+
+    The kernel writes the attributes of every destination in the same order
+    and sizes; one ``struct`` call reads all the attribute headers (compared
+    with the first message's) and one reads all the values. A message with
+    another layout goes through the generic decoder.
+    """
+
+    def __init__(self, buf, start, end):
+        hdr_fmt, val_fmt, expected, index = ['='], ['='], [], {}
+        off = start
+        count = 0
+        while off + 4 <= end:
+            length, attr_type = _NLA.unpack_from(buf, off)
+            attr_type &= 0x3FFF
+            size = length - 4
+            if length < 4 or attr_type in (DEST_STATS, DEST_STATS64) or attr_type in index:
+                break
+            pad = -length & 3
+            if attr_type == DEST_ADDR:
+                code = '%ds' % size
+            elif size in _FIXED_CODES:
+                code = _FIXED_CODES[size]
+            else:
+                break
+            hdr_fmt.append('HH%dx' % (size + pad))
+            val_fmt.append('4x%s%s' % (code, 'x' * pad))
+            expected.extend((length, attr_type))
+            index[attr_type] = count
+            count += 1
+            off += length + pad
+        self.headers = struct.Struct(''.join(hdr_fmt))
+        self.values = struct.Struct(''.join(val_fmt))
+        self.expected = tuple(expected)
+        self.index = index
+        self.usable = all(t in index for t in (DEST_ADDR, DEST_PORT, DEST_FWD_METHOD, DEST_WEIGHT))
+        self._addr_cache = {}
+
+    def decode(self, buf, start, end, svc_af):
+        """The dest, or None when this message has another layout."""
+        if not self.usable or start + self.headers.size > end or self.headers.unpack_from(buf, start) != self.expected:
+            return None
+        vals = self.values.unpack_from(buf, start)
+        idx = self.index
+        get = idx.get
+        pos = get(DEST_ADDR_FAMILY)
+        af = vals[pos] if pos is not None else svc_af
+        raw = vals[idx[DEST_ADDR]]
+        address = self._addr_cache.get((af, raw))
+        if address is None:
+            address = self._addr_cache[(af, raw)] = socket.inet_ntop(af, raw[:4] if af == AF_INET else raw)
+        port = vals[idx[DEST_PORT]]
+        port = (port >> 8) | ((port & 0xFF) << 8)
+        fwd = vals[idx[DEST_FWD_METHOD]] & 0x7
+        pos = get(DEST_TUN_TYPE)
+        tun_type = vals[pos] if pos is not None else 0
+        pos = get(DEST_TUN_PORT)
+        tun_port = vals[pos] if pos is not None else 0
+        pos = get(DEST_TUN_FLAGS)
+        tun_flags = vals[pos] if pos is not None else 0
+        pos_u, pos_l = get(DEST_U_THRESH), get(DEST_L_THRESH)
+        pos_a, pos_i, pos_p = get(DEST_ACTIVE_CONNS), get(DEST_INACT_CONNS), get(DEST_PERSIST_CONNS)
+        return {
+            'key': (af, address, port), 'af': af, 'address': address, 'port': port,
+            'forwarding': FORWARDING_NAMES.get(fwd) or str(fwd),
+            'weight': vals[idx[DEST_WEIGHT]],
+            'u_threshold': vals[pos_u] if pos_u is not None else 0,
+            'l_threshold': vals[pos_l] if pos_l is not None else 0,
+            'active_connections': vals[pos_a] if pos_a is not None else 0,
+            'inactive_connections': vals[pos_i] if pos_i is not None else 0,
+            'persistent_connections': vals[pos_p] if pos_p is not None else 0,
+            'tun_type': TUN_TYPE_NAMES.get(tun_type) or str(tun_type),
+            'tun_port': (tun_port >> 8) | ((tun_port & 0xFF) << 8),
+            'tun_flags': tun_flags,
+        }
+
+
 def iter_messages(buf, length):
     """Yield (type, flags, seq, start, end) of the netlink messages in buf[:length]."""
     off = 0
@@ -430,6 +511,7 @@ class IPVSNetlink:
             self.sock.close()
             raise
         self._encoder = _Encoder()
+        self._dest_layout = None
 
     def close(self):
         self.sock.close()
@@ -545,11 +627,24 @@ class IPVSNetlink:
         result = {}
         buf = self._view
         svc_af = svc['af']
+        layout = None if with_stats else self._dest_layout
         for _t, _f, _s, start, end in self._replies(seq, dump=True):
-            span = nested_payload(buf, start, end, CMD_ATTR_DEST)
-            if span:
+            # the kernel puts IPVS_CMD_ATTR_DEST first; look further only if it did not
+            length, attr_type = _NLA.unpack_from(buf, start + 20)
+            if attr_type & 0x3FFF == CMD_ATTR_DEST and start + 20 + length <= end:
+                span = (start + 24, start + 20 + length)
+            else:
+                span = nested_payload(buf, start, end, CMD_ATTR_DEST)
+                if not span:
+                    continue
+            dest = None
+            if not with_stats:
+                if layout is None:
+                    layout = self._dest_layout = _FixedLayout(buf, span[0], span[1])
+                dest = layout.decode(buf, span[0], span[1], svc_af)
+            if dest is None:
                 dest = decode_dest(buf, span[0], span[1], svc_af, with_stats)
-                result[dest['key']] = dest
+            result[dest['key']] = dest
         return result
 
     def get_info(self):

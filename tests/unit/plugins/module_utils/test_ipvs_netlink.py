@@ -206,3 +206,44 @@ class TestDecode:
     def test_describe_errno(self):
         assert 'CAP_NET_ADMIN' in nl.describe_errno(1, 'x')
         assert nl.describe_errno(17, 'x') == 'x: File exists (EEXIST)'
+
+
+def kernel_dest_attrs(address, weight, af=socket.AF_INET, port=80, tun=True):
+    """Destination attributes in the kernel's order and sizes (16-byte address, stats at the end)."""
+    raw = socket.inet_pton(af, address)
+    attrs = (nl.nla(nl.DEST_ADDR, raw + b'\0' * (16 - len(raw))) + nl.nla_be16(nl.DEST_PORT, port)
+             + nl.nla_u32(nl.DEST_FWD_METHOD, 2 if tun else 0) + nl.nla_u32(nl.DEST_WEIGHT, weight))
+    if tun:
+        attrs += nl.nla_u8(nl.DEST_TUN_TYPE, 1) + nl.nla_be16(nl.DEST_TUN_PORT, 6080) + nl.nla_u16(nl.DEST_TUN_FLAGS, 2)
+    attrs += (nl.nla_u32(nl.DEST_U_THRESH, 100) + nl.nla_u32(nl.DEST_L_THRESH, 10) + nl.nla_u32(nl.DEST_ACTIVE_CONNS, 7)
+              + nl.nla_u32(nl.DEST_INACT_CONNS, 8) + nl.nla_u32(nl.DEST_PERSIST_CONNS, 9) + nl.nla_u16(nl.DEST_ADDR_FAMILY, af)
+              + nl.nla(nl.DEST_STATS, nl.nla_u32(1, 5)) + nl.nla(nl.DEST_STATS64, nl.nla(1, struct.pack('=Q', 5))))
+    return attrs
+
+
+class TestFixedLayout:
+    def test_same_result_as_generic_decoder(self):
+        first = kernel_dest_attrs('192.0.2.21', 3)
+        layout = nl._FixedLayout(first, 0, len(first))
+        assert layout.usable
+        for address, weight, af in (('192.0.2.21', 3, socket.AF_INET), ('192.0.2.22', 0, socket.AF_INET),
+                                    ('198.51.100.250', 2147483647, socket.AF_INET)):
+            data = kernel_dest_attrs(address, weight, af)
+            fast = layout.decode(data, 0, len(data), socket.AF_INET)
+            assert fast == nl.decode_dest(data, 0, len(data), socket.AF_INET)
+            assert fast['weight'] == weight and fast['tun_port'] == 6080 and fast['tun_type'] == 'gue'
+
+    def test_other_layout_falls_back(self):
+        first = kernel_dest_attrs('192.0.2.21', 3)
+        layout = nl._FixedLayout(first, 0, len(first))
+        other = kernel_dest_attrs('192.0.2.22', 3, tun=False)
+        assert layout.decode(other, 0, len(other), socket.AF_INET) is None
+        assert nl.decode_dest(other, 0, len(other), socket.AF_INET)['forwarding'] == 'nat'
+
+    def test_ipv6(self):
+        first = kernel_dest_attrs('2001:db8::21', 1, socket.AF_INET6)
+        layout = nl._FixedLayout(first, 0, len(first))
+        data = kernel_dest_attrs('2001:db8::22', 4, socket.AF_INET6)
+        dest = layout.decode(data, 0, len(data), socket.AF_INET6)
+        assert dest['key'] == (socket.AF_INET6, '2001:db8::22', 80)
+        assert dest == nl.decode_dest(data, 0, len(data), socket.AF_INET6)
