@@ -194,12 +194,18 @@ def service_key_attrs(svc):
 
 
 def service_full_attrs(svc):
-    """Identity plus every attribute the kernel requires for NEW/SET (sched, flags, timeout, netmask)."""
-    return (service_key_attrs(svc)
-            + nla_str(SVC_SCHED_NAME, svc['scheduler'])
-            + nla(SVC_FLAGS, _FLAGS.pack(svc['flags'] & ~F_HASHED, 0xFFFFFFFF))
-            + nla_u32(SVC_TIMEOUT, svc['timeout'] or 0)
-            + nla(SVC_NETMASK, encode_netmask(svc['af'], svc['netmask'])))
+    """Identity plus every attribute the kernel requires for NEW/SET (sched, flags, timeout, netmask).
+
+    A persistence engine the service already has is sent back: SET without one removes it.
+    """
+    attrs = (service_key_attrs(svc)
+             + nla_str(SVC_SCHED_NAME, svc['scheduler'])
+             + nla(SVC_FLAGS, _FLAGS.pack(svc['flags'] & ~F_HASHED, 0xFFFFFFFF))
+             + nla_u32(SVC_TIMEOUT, svc['timeout'] or 0)
+             + nla(SVC_NETMASK, encode_netmask(svc['af'], svc['netmask'])))
+    if svc.get('pe_name'):
+        attrs += nla_str(SVC_PE_NAME, svc['pe_name'])
+    return attrs
 
 
 def dest_key_attrs(dest):

@@ -247,3 +247,17 @@ class TestFixedLayout:
         dest = layout.decode(data, 0, len(data), socket.AF_INET6)
         assert dest['key'] == (socket.AF_INET6, '2001:db8::22', 80)
         assert dest == nl.decode_dest(data, 0, len(data), socket.AF_INET6)
+
+
+def test_set_service_keeps_persistence_engine():
+    svc = normalise_service('s', {'protocol': 'udp', 'address': '192.0.2.1', 'port': 5060, 'scheduler': 'rr'})
+    current = {'key': svc['key'], 'af': socket.AF_INET, 'protocol': 'udp', 'address': '192.0.2.1', 'port': 5060,
+               'fwmark': None, 'scheduler': 'wlc', 'flags': F_PERSISTENT, 'timeout': 300, 'netmask': '255.255.255.255',
+               'pe_name': 'sip', 'dests': {}}
+    ops, dummy = plan({svc['key']: current}, [svc])
+    assert [op[0] for op in ops] == ['set_service']
+    cmd, attrs = nl._Encoder().operation(ops[0])
+    svc_attrs = nested_attrs(decoded(nl.genl_message(FAMILY_ID, cmd, 1, 1, attrs)), 'IPVS_CMD_ATTR_SERVICE')
+    assert svc_attrs['IPVS_SVC_ATTR_PE_NAME'] == 'sip'
+    assert svc_attrs['IPVS_SVC_ATTR_SCHED_NAME'] == 'rr'
+    assert svc_attrs['IPVS_SVC_ATTR_TIMEOUT'] == 300
