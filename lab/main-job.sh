@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# main-job.sh: the lvs.cluster main job on the built-in lab (`make lab`, `make lab BACKEND=heartbeat_ldirectord`).
+#
+# On a fresh machine: installs what it needs (make deps), builds or reuses the guest image, boots two directors and two
+# real servers (lab/labctl), deploys the cluster with site.yml, checks that a second site.yml run changes nothing, serves
+# the seed's test pages (playbooks/lab_webservers.yml), runs the seed's section 11.6 tests (playbooks/verify_cluster.yml:
+# director failover and failback, balancing, real-server removal and return), then two lab-only tests:
+#   - power cut: hard-kill the director holding the VIP (labctl kill), measure until the VIP answers from the other one,
+#     boot it again and measure until the VIP is back where the configuration says (preempt / auto_failback);
+#   - scale-out: boot rs3 and re-run site.yml with inventories/lab_scaleout added while a client polls the VIP
+#     (5 requests/s); every request must succeed.
+# Prints a report with the time of every stage and every measured number; exits non-zero when anything failed.
+# The lab is always taken down at the end (also after a failure or Ctrl-C) unless --keep is given.
+#
+#   lab/main-job.sh [--backend keepalived|heartbeat_ldirectord] [--keep] [--skip-kill] [--skip-scaleout]
+#
+# Locking: the VM lab is exclusive. `make lab` runs this under `flock /run/lvs-lab.lock`; labctl sees that lock and
+# uses it. Run directly, labctl takes the lock itself while the guests are up. This script never takes it.
+#
+# Environment: MAIN_JOB_OUT (report directory, default lab/run/main-job), MAIN_JOB_POLL_RATE (requests/s of the
+#   scale-out client, 5), MAIN_JOB_KILL_MAX (seconds the power-cut failover may take, 60), MAIN_JOB_BACK_MAX (seconds
+#   the VIP may take to come back after the killed director booted, 120), LAB_* (see lab/labctl).
+# Functions run through `stage` and traps (shellcheck cannot see those calls).
+# shellcheck disable=SC2317
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+LABCTL=$REPO/lab/labctl
+BACKEND=keepalived
+KEEP=0
+DO_KILL=1
+DO_SCALEOUT=1
+OUT=${MAIN_JOB_OUT:-$REPO/lab/run/main-job}
+POLL_RATE=${MAIN_JOB_POLL_RATE:-5}
+KILL_MAX=${MAIN_JOB_KILL_MAX:-60}
+BACK_MAX=${MAIN_JOB_BACK_MAX:-120}
+NS=${LAB_NETNS:-lvslab}
+VIP=192.0.2.100
+HOSTS=(dr1 dr2 rs1 rs2)
+
+usage() { sed -n '2,/^# Functions run/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+while (($#)); do
+    case "$1" in
+        --backend) BACKEND=${2:-}; shift 2 ;;
+        --backend=*) BACKEND=${1#*=}; shift ;;
+        --keep) KEEP=1; shift ;;
+        --skip-kill) DO_KILL=0; shift ;;
+        --skip-scaleout) DO_SCALEOUT=0; shift ;;
+        -h | --help) usage 0 ;;
+        *) echo "main-job: unknown argument '$1'" >&2; usage 2 ;;
+    esac
+done
+case "$BACKEND" in
+    keepalived | heartbeat_ldirectord) ;;
+    *) echo "main-job: --backend must be keepalived or heartbeat_ldirectord (got '$BACKEND')" >&2; exit 2 ;;
+esac
+[[ $(id -u) -eq 0 ]] || { echo "main-job: must run as root (the lab uses network namespaces, taps and qemu)" >&2; exit 2; }
+
+log() { printf '\n[main-job %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# ---------------------------------------------------------------- report bookkeeping
+declare -A STAGE_S=() STAGE_RC=()
+STAGES=()
+FAILED=()
+JOB_T0=$(date +%s)
+LAB_STARTED=0
+
+# note KEY VALUE: a measured number for the report (kept in a file: stages run in subshells)
+note() { printf '%s\t%s\n' "$1" "$2" >> "$OUT/numbers.tsv"; }
+
+fail() { FAILED+=("$*"); log "FAILED: $*"; }
+
+# stage NAME CMD...: run CMD, time it, keep its output in $OUT/NAME.log; a failing stage ends the job.
+stage() {
+    local name=$1 t0 rc=0
+    shift
+    STAGES+=("$name")
+    log "stage $name: $*"
+    t0=$(date +%s)
+    set +e
+    (
+        set -e
+        "$@"
+    ) 2>&1 | tee "$OUT/$name.log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    STAGE_S[$name]=$(($(date +%s) - t0))
+    STAGE_RC[$name]=$rc
+    if ((rc != 0)); then
+        fail "stage $name exited $rc (log: $OUT/$name.log)"
+        exit 1
+    fi
+}
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# Ansible inside the lab namespace, with the lab's generated connection variables.
+ap() {
+    in_ns env ANSIBLE_CONFIG="$REPO/ansible.cfg" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1 \
+        "$REPO/.venv/bin/ansible-playbook" -e "@$CONNECTION" -e "lab_backend=$BACKEND" "$@"
+}
+
+# The client of the lab-only tests (runs inside the namespace): bounded in requests and time.
+PROBE_PY=$(cat << 'EOF'
+import json, os, subprocess, sys, time, urllib.request
+A = json.loads(sys.argv[1])
+VIP, MODE = A['vip'], A['mode']
+
+
+def get():
+    try:
+        with urllib.request.urlopen('http://%s/' % VIP, timeout=A.get('timeout', 1)) as r:
+            return r.status == 200, r.read(4096).decode('utf-8', 'replace').strip()
+    except Exception as e:  # any failure counts as a failed request
+        return False, type(e).__name__
+
+
+def mac():
+    with open('/proc/net/arp') as f:
+        for line in f.read().splitlines()[1:]:
+            p = line.split()
+            if p[0] == VIP and p[2] != '0x0':
+                return p[3].lower()
+    return None
+
+
+res = {'mode': MODE, 'requests': 0, 'failed': 0, 'by_page': {}}
+since = float(A.get('since') or time.time())
+deadline = since + float(A['max_seconds'])
+if MODE == 'wait':
+    # until the VIP answers with a MAC in `macs` (the director expected to serve it)
+    res.update(met=False, seconds=None)
+    while time.time() < deadline and res['requests'] < 100000:
+        t = time.time()
+        ok, page = get()
+        res['requests'] += 1
+        res['failed'] += 0 if ok else 1
+        if ok and mac() in A['macs']:
+            res.update(met=True, seconds=round(time.time() - since, 2), mac=mac(), page=page)
+            break
+        time.sleep(max(0.0, float(A['interval']) - (time.time() - t)))
+elif MODE == 'poll':
+    # fixed rate until the stop file appears (or max_seconds): count sent / failed, pages seen
+    res['failures'] = []
+    while time.time() < deadline and not os.path.exists(A['stop']):
+        t = time.time()
+        ok, page = get()
+        res['requests'] += 1
+        if ok:
+            res['by_page'][page] = res['by_page'].get(page, 0) + 1
+        else:
+            res['failed'] += 1
+            if len(res['failures']) < 20:
+                res['failures'].append('%.1fs %s' % (t - since, page))
+        time.sleep(max(0.0, 1.0 / float(A['rate']) - (time.time() - t)))
+    res['seconds'] = round(time.time() - since, 1)
+print(json.dumps(res, sort_keys=True))
+EOF
+)
+client() { in_ns python3 -c "$PROBE_PY" "$1"; }
+jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, {"d": d}))' "$1"; }
+
+# MAC of a guest's eth0 and whether it holds the VIP.
+guest_mac() { "$LABCTL" ssh "$1" cat /sys/class/net/eth0/address | tr -d '\r\n'; }
+holds_vip() { "$LABCTL" ssh "$1" ip -o addr show | grep -qF " inet $VIP/"; }
+vip_holders() {
+    local h out=()
+    for h in dr1 dr2; do
+        if "$LABCTL" ssh "$h" true 2> /dev/null && holds_vip "$h"; then out+=("$h"); fi
+    done
+    echo "${out[*]}"
+}
+
+# ---------------------------------------------------------------- the report (always printed)
+report() {
+    local rc=$1 s n
+    echo
+    echo "=================== lvs.cluster main job: backend $BACKEND ==================="
+    printf '%-28s %8s  %s\n' "stage" "seconds" "result"
+    for s in "${STAGES[@]}"; do
+        printf '%-28s %8s  %s\n' "$s" "${STAGE_S[$s]:-?}" "$( ((${STAGE_RC[$s]:-1} == 0)) && echo ok || echo "FAILED (rc ${STAGE_RC[$s]:-?})")"
+    done
+    printf '%-28s %8s\n' "total" "$(($(date +%s) - JOB_T0))"
+    if [[ -s $OUT/numbers.tsv ]]; then
+        echo "--- measured"
+        while IFS=$'\t' read -r s n; do printf '  %-52s %s\n' "$s" "$n"; done < "$OUT/numbers.tsv"
+    fi
+    if [[ -f $OUT/verify.json ]]; then
+        echo "--- verify_cluster.yml checks ($OUT/verify.json)"
+        python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+for c in d["clusters"]:
+    for k in c["checks"]:
+        print("  [%s] %s: %s" % ("PASS" if k["ok"] else "FAIL", k["name"], k["msg"]))' "$OUT/verify.json" || true
+    fi
+    if ((${#FAILED[@]})); then
+        echo "--- FAILED"
+        for s in "${FAILED[@]}"; do echo "  $s"; done
+    fi
+    echo "result: $( ((rc == 0 && ${#FAILED[@]} == 0)) && echo PASSED || echo FAILED)  (logs and JSON in $OUT)"
+    echo "=============================================================================="
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if ((!LAB_STARTED)); then
+        :
+    elif ((KEEP)); then
+        log "--keep: the lab stays up (lab/labctl status; lab/labctl down when done)"
+    else
+        STAGES+=("lab down")
+        local t0
+        t0=$(date +%s)
+        "$LABCTL" down || fail "labctl down failed"
+        STAGE_S["lab down"]=$(($(date +%s) - t0))
+        STAGE_RC["lab down"]=0
+    fi
+    ((${#FAILED[@]} == 0)) || ((rc != 0)) || rc=1
+    report "$rc" | tee "$OUT/report.txt"
+    exit "$rc"
+}
+
+mkdir -p "$OUT"
+rm -f "$OUT"/*.log "$OUT"/*.json "$OUT/report.txt" "$OUT/numbers.tsv" "$OUT/verify.numbers"
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- 1. dependencies and image
+if [[ -z ${MAKELEVEL:-} || ! -x $REPO/.venv/bin/ansible-playbook ]]; then
+    stage deps make -C "$REPO" deps
+fi
+if "$REPO/lab/build-image.sh" --check; then note "image" "cached (recipe $("$REPO/lab/build-image.sh" --print-key | cut -c1-12))"; else note "image" "built now"; fi
+stage image "$REPO/lab/build-image.sh"
+
+# ---------------------------------------------------------------- 2. boot
+if [[ -e /run/netns/$NS ]]; then
+    # Under `make lab` this job holds the lab lock, so a lab found now is a leftover of a crashed run.
+    if [[ -n ${MAKELEVEL:-} ]] || flock -n "${LAB_LOCK:-/run/lvs-lab.lock}" true; then
+        log "a leftover lab is up in namespace $NS: taking it down first"
+        "$LABCTL" down
+    else
+        fail "a lab is up in namespace $NS and its lock is held: wait for its owner, or run lab/labctl down if it is yours"
+        exit 1
+    fi
+fi
+LAB_STARTED=1
+stage boot "$LABCTL" up "${HOSTS[@]}"
+CONNECTION=$("$LABCTL" inventory)
+
+# ---------------------------------------------------------------- 3. converge, pages, idempotence
+cd "$REPO"
+stage converge ap site.yml -i inventories/lab
+stage webservers ap playbooks/lab_webservers.yml -i inventories/lab
+stage idempotence ap site.yml -i inventories/lab
+if ! python3 - "$OUT/idempotence.log" << 'EOF'
+import re, sys
+recap = re.findall(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', open(sys.argv[1]).read(), re.M)
+bad = [h for h, c, u, f in recap if (c, u, f) != ('0', '0', '0')]
+print('idempotence: %d hosts in the recap, not clean: %s' % (len(recap), ', '.join(bad) or 'none'))
+sys.exit(1 if bad or not recap else 0)
+EOF
+then
+    fail "idempotence: the second site.yml run changed something (see the PLAY RECAP in $OUT/idempotence.log)"
+    exit 1
+fi
+note "idempotence (second site.yml)" "changed=0 on every host"
+
+# ---------------------------------------------------------------- 4. the seed's tests (section 11.6)
+stage verify ap playbooks/verify_cluster.yml -i inventories/lab -e "verify_report_file=$OUT/verify.json"
+python3 - "$OUT/verify.json" > "$OUT/verify.numbers" << 'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))['clusters'][0]
+out = [('balance: requests / failed', '%s / %s' % (c['balance']['requests'], c['balance']['failed'])),
+       ('balance: per real server', ' '.join('%s=%s' % kv for kv in sorted(c['balance']['counts'].items())))]
+ha, rs = c.get('ha'), c.get('realserver')
+if ha:
+    out += [('failover: %s stopped on %s, VIP answers (s)' % (ha['daemon'], ha['director_stopped']), ha['failover']['seconds']),
+            ('failover: failed requests meanwhile', '%s of %s' % (ha['failover']['failed'], ha['failover']['requests'])),
+            ('failback: %s, VIP back and answering (s)' % ('expected' if ha['failback_expected'] else 'not expected'),
+             ha['failback']['seconds'] if ha['failback_expected'] else 'stayed on ' + ','.join(ha['holders_after_failback']))]
+if rs:
+    out += [('real server: %s stopped on %s, removed (s)' % (rs['service'], rs['host']), rs['removal']['seconds']),
+            ('real server: failed requests until removed', '%s of %s' % (rs['removal']['failed'], rs['removal']['requests'])),
+            ('real server: %s back in rotation (s)' % rs['host'], rs['return']['seconds'])]
+for k, v in out:
+    print('%s\t%s' % (k, v))
+EOF
+cat "$OUT/verify.numbers" >> "$OUT/numbers.tsv"
+
+# ---------------------------------------------------------------- 5. lab only: power cut of the director holding the VIP
+power_cut() {
+    local holder other t0 r back_expected
+    holder=$(vip_holders)
+    [[ $holder == dr1 || $holder == dr2 ]] || { echo "expected exactly one director with the VIP, found: '${holder}'"; return 1; }
+    other=$([[ $holder == dr1 ]] && echo dr2 || echo dr1)
+    local mac_holder mac_other
+    mac_holder=$(guest_mac "$holder")
+    mac_other=$(guest_mac "$other")
+    echo "VIP on $holder ($mac_holder); killing its VM; expecting $other ($mac_other) to serve the VIP"
+    t0=$(date +%s.%N)
+    "$LABCTL" kill "$holder"
+    r=$(client "{\"mode\": \"wait\", \"vip\": \"$VIP\", \"since\": $t0, \"max_seconds\": $KILL_MAX, \"interval\": 0.25, \"macs\": [\"$mac_other\"]}")
+    echo "$r" | tee "$OUT/kill-failover.json"
+    note "power cut: $holder killed, VIP answers from $other (s)" "$(jget 'd["seconds"]' <<< "$r")"
+    note "power cut: failed requests meanwhile" "$(jget '"%s of %s" % (d["failed"], d["requests"])' <<< "$r")"
+    [[ $(jget 'd["met"]' <<< "$r") == True ]] || { echo "the VIP did not answer from $other within ${KILL_MAX}s"; return 1; }
+
+    t0=$(date +%s)
+    "$LABCTL" start "$holder"
+    note "power cut: $holder boot to SSH (s)" "$(($(date +%s) - t0))"
+    # keepalived preempt / heartbeat auto_failback, as verify_cluster.yml read them from the model
+    back_expected=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["clusters"][0]["ha"]["failback_expected"])' \
+        "$OUT/verify.json" 2> /dev/null || echo True)
+    t0=$(date +%s.%N)
+    if [[ $back_expected == True ]]; then
+        r=$(client "{\"mode\": \"wait\", \"vip\": \"$VIP\", \"since\": $t0, \"max_seconds\": $BACK_MAX, \"interval\": 0.25, \"macs\": [\"$mac_holder\"]}")
+        echo "$r" | tee "$OUT/kill-failback.json"
+        note "power cut: VIP back on $holder after its SSH is up (s)" "$(jget 'd["seconds"]' <<< "$r")"
+        note "power cut: failed requests during the return" "$(jget '"%s of %s" % (d["failed"], d["requests"])' <<< "$r")"
+        [[ $(jget 'd["met"]' <<< "$r") == True ]] || { echo "the VIP did not come back to $holder within ${BACK_MAX}s"; return 1; }
+    else
+        sleep 15
+        [[ $(vip_holders) == "$other" ]] || { echo "the VIP should have stayed on $other (no failback), holders: $(vip_holders)"; return 1; }
+        note "power cut: VIP stays on $other (no failback)" "yes"
+    fi
+    [[ $(vip_holders) == "$holder" || $back_expected != True ]] || { echo "VIP holders after the return: '$(vip_holders)'"; return 1; }
+}
+if ((DO_KILL)); then stage power-cut power_cut; fi
+
+# ---------------------------------------------------------------- 6. issue 5: scale-out under load, zero failed requests
+scale_out() {
+    local stop=$OUT/poll.stop r
+    rm -f "$stop"
+    t0=$(date +%s)
+    "$LABCTL" up rs3
+    note "scale-out: rs3 boot to SSH (s)" "$(($(date +%s) - t0))"
+    ap playbooks/lab_webservers.yml -i inventories/lab -i inventories/lab_scaleout --limit rs3
+    echo "client polling http://$VIP/ at $POLL_RATE requests/s during site.yml with rs3 added"
+    client "{\"mode\": \"poll\", \"vip\": \"$VIP\", \"rate\": $POLL_RATE, \"max_seconds\": 1800, \"stop\": \"$stop\"}" > "$OUT/scaleout-poll.json" &
+    POLL_PID=$!
+    trap 'touch "$stop"' EXIT
+    sleep 2
+    local rc=0
+    t0=$(date +%s)
+    ap site.yml -i inventories/lab -i inventories/lab_scaleout || rc=$?
+    note "scale-out: site.yml with rs3 (s)" "$(($(date +%s) - t0))"
+    sleep 10 # let the health checks take rs3 in, still polling
+    touch "$stop"
+    wait "$POLL_PID" || true
+    r=$(cat "$OUT/scaleout-poll.json")
+    echo "$r"
+    note "scale-out: requests sent / failed" "$(jget '"%s / %s" % (d["requests"], d["failed"])' <<< "$r")"
+    note "scale-out: answers per page" "$(jget '" ".join("%s=%s" % (k.split()[-1], v) for k, v in sorted(d["by_page"].items()))' <<< "$r")"
+    ((rc == 0)) || { echo "site.yml with rs3 failed (rc $rc)"; return 1; }
+    [[ $(jget 'd["failed"]' <<< "$r") == 0 ]] || { echo "requests failed during the scale-out: $(jget 'd["failures"]' <<< "$r")"; return 1; }
+    [[ $(jget 'd["requests"]' <<< "$r") -gt 0 ]] || { echo "the client sent no request"; return 1; }
+    # rs3 must now be in rotation: 12 requests (rr over 3) must reach it
+    r=$(client "{\"mode\": \"poll\", \"vip\": \"$VIP\", \"rate\": 10, \"max_seconds\": 1.15, \"stop\": \"$stop.none\"}")
+    note "scale-out: after the run, answers per page" "$(jget '" ".join("%s=%s" % (k.split()[-1], v) for k, v in sorted(d["by_page"].items()))' <<< "$r")"
+    grep -q "server3" <<< "$r" || { echo "rs3 does not answer through the VIP after the scale-out: $r"; return 1; }
+}
+if ((DO_SCALEOUT)); then stage scale-out scale_out; fi
+
+exit 0
