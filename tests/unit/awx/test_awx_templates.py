@@ -283,10 +283,14 @@ def test_survey_variables_are_read_by_the_playbook(name):
         pytest.fail('%s: %s is not in the repository yet (owner: %s), its survey cannot be checked against it'
                     % (name, tpl['playbook'], OWNERS.get(tpl['playbook'], '?')))
     code = _code(path)
+    # a playbook may read its variables by prefix, e.g. lookup('vars', 'verify_' ~ k) over a dict of defaults {tests: ...}
+    prefixes = re.findall(r"""['"](\w+_)['"]\s*~""", code)
     spec = _load(os.path.join(AWX, 'surveys', tpl['survey']))['spec']
     for q in spec:
-        assert re.search(r'\b%s\b' % re.escape(q['variable']), code), (
-            '%s: the survey asks for %s but %s never reads it' % (name, q['variable'], tpl['playbook']))
+        var = q['variable']
+        by_prefix = any(var.startswith(p) and re.search(r'^\s*%s:' % re.escape(var[len(p):]), code, re.M) for p in prefixes)
+        assert re.search(r'\b%s\b' % re.escape(var), code) or by_prefix, (
+            '%s: the survey asks for %s but %s never reads it' % (name, var, tpl['playbook']))
 
 
 @pytest.mark.parametrize('name', sorted(SURVEYS), ids=sorted(SURVEYS))
@@ -300,6 +304,8 @@ def test_survey_defaults_equal_the_playbook_defaults(name):
         if q['variable'] not in defaults or 'default' not in q:
             continue
         mine, theirs = q['default'], defaults[q['variable']]
+        if q['type'] == 'multiselect':
+            mine = [c for c in mine.splitlines() if c.strip()]
         if isinstance(theirs, bool):
             assert mine in ('yes', 'no', 'true', 'false'), '%s: %s is a boolean in the playbook' % (name, q['variable'])
             mine = mine in ('yes', 'true')
