@@ -1,0 +1,167 @@
+#!/bin/bash
+# roles/director_heartbeat_ldirectord against two systemd containers (Debian 12 image built locally with mmdebstrap):
+# check mode on fresh hosts, converge with -v --diff (the heartbeat secret must never appear), authkeys 0600 on both,
+# idempotence (changed=0), heartbeat puts the VIP and ldirectord on the primary only, the standalone ldirectord unit is
+# masked, then a change of ldirectord.cf and ha.cf reloads ldirectord and heartbeat in place: the VIP stays on the
+# primary and the heartbeat and ldirectord PIDs do not change. The host kernel has no IPVS: ldirectord's ipvsadm calls
+# fail inside the containers (logged), which this test does not look at; the lab tests the data path.
+# Needs root, podman (runc), mmdebstrap and the project venv. Exits non-zero on any failure.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+image=localhost/lvs-ldirectord-test:bookworm
+net=lvs-ldt-net
+subnet=203.0.113.224/28
+dr1=203.0.113.226
+dr2=203.0.113.227
+vip=203.0.113.230
+secret="ldt-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+work=$(mktemp -d /tmp/ldirectord-container.XXXXXX)
+pods=(ldt-dr1 ldt-dr2)
+failures=0
+
+cleanup() {
+    for c in "${pods[@]}"; do podman rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
+    podman network rm "$net" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+ok() { echo "ok   $*"; }
+
+for tool in podman mmdebstrap; do
+    command -v "$tool" >/dev/null || { echo "ldirectord-container: $tool is not installed" >&2; exit 1; }
+done
+
+if ! podman image exists "$image"; then
+    echo "building $image (mmdebstrap, about a minute)"
+    mmdebstrap --quiet --variant=apt \
+        --include=systemd-sysv,python3,heartbeat,ldirectord,ipvsadm,iproute2,procps,kmod,iptables \
+        bookworm "$work/rootfs.tar"
+    podman import --change 'CMD ["/sbin/init"]' "$work/rootfs.tar" "$image" >/dev/null
+    rm -f "$work/rootfs.tar"
+fi
+
+podman network exists "$net" || podman network create --subnet "$subnet" "$net" >/dev/null
+i=0
+for c in "${pods[@]}"; do
+    addr=$dr1; [ $i -eq 1 ] && addr=$dr2
+    podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
+    podman run -d --name "$c" --hostname "$c" --network "$net" --ip "$addr" --runtime runc \
+        --ulimit nofile=1024:4096 --ulimit nproc=4096:4096 --cap-add NET_ADMIN --cap-add NET_RAW \
+        --systemd always "$image" /sbin/init >/dev/null
+    i=$((i + 1))
+done
+
+write_inventory() { # $1 scheduler, $2 keepalive
+    cat > "$work/hosts.yml" <<INV
+all:
+  children:
+    lvs_directors:
+      children:
+        ldt_directors:
+          hosts:
+            ldt-dr1: {ansible_host: ldt-dr1, lvs_address: $dr1}
+            ldt-dr2: {ansible_host: ldt-dr2, lvs_address: $dr2}
+          vars:
+            ansible_connection: containers.podman.podman
+            lvs_backend: heartbeat_ldirectord
+            lvs_cluster_name: ldt
+            lvs_realserver_group: ldt_realservers
+            lvs_heartbeat: {authkey: "$secret", keepalive: $2, warntime: 3, deadtime: 5, initdead: 10}
+            lvs_virtual_services:
+              - name: www
+                vip: $vip
+                port: 80
+                scheduler: $1
+                health_check: {type: http, path: /, expect: real server, timeout: 2, interval: 2}
+    lvs_realservers:
+      children:
+        ldt_realservers:
+          hosts:
+            ldt-rs1: {ansible_host: 203.0.113.233}
+            ldt-rs2: {ansible_host: 203.0.113.234}
+INV
+}
+cat > "$work/play.yml" <<'PLAY'
+- name: Configure the heartbeat + ldirectord directors
+  hosts: lvs_directors
+  gather_facts: false
+  vars:
+    director_heartbeat_ldirectord_load_ip_vs: false   # containers cannot load modules
+  roles:
+    - role: lvs.cluster.director_heartbeat_ldirectord
+PLAY
+
+play() { # $1 log name, rest: extra args
+    local log=$work/$1.log; shift
+    (cd "$repo" && ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 .venv/bin/ansible-playbook -i "$work/hosts.yml" "$work/play.yml" "$@") \
+        > "$log" 2>&1
+}
+recap_changed() { grep -E "^$1 +:" "$work/$2.log" | sed -E 's/.*changed=([0-9]+).*/\1/'; }
+in_pod() { podman exec "$1" sh -c "$2"; }
+
+write_inventory rr 1
+
+if play check --check --diff; then ok "check mode on fresh hosts"; else fail "check mode run failed"; tail -30 "$work/check.log"; fi
+if play converge -v --diff; then ok "converge (-v --diff)"; else fail "converge failed"; tail -40 "$work/converge.log"; fi
+cat "$work/check.log" "$work/converge.log" > "$work/all.log"
+if grep -qF -- "$secret" "$work/all.log"; then
+    fail "the heartbeat secret appears in the ansible output:"; grep -nF -- "$secret" "$work/all.log" | head -5
+else
+    ok "secret absent from $(wc -l < "$work/all.log") lines of check + converge output (-v --diff)"
+fi
+for c in "${pods[@]}"; do
+    mode=$(in_pod "$c" "stat -c '%a %U' /etc/ha.d/authkeys")
+    [ "$mode" = "600 root" ] && ok "$c authkeys $mode" || fail "$c authkeys is $mode"
+    in_pod "$c" "grep -qx '1 sha1 $secret' /etc/ha.d/authkeys" && ok "$c authkeys holds the secret" || fail "$c authkeys content"
+    unit=$(in_pod "$c" "systemctl is-enabled ldirectord 2>/dev/null || true")
+    [ "$unit" = masked ] && ok "$c ldirectord unit masked" || fail "$c ldirectord unit is $unit"
+done
+
+if play idempotence; then
+    for c in "${pods[@]}"; do
+        n=$(recap_changed "$c" idempotence)
+        [ "$n" = 0 ] && ok "$c idempotent (changed=0)" || { fail "$c second run changed=$n"; grep -E "^changed" "$work/idempotence.log" | head; }
+    done
+else
+    fail "idempotence run failed"; tail -30 "$work/idempotence.log"
+fi
+
+# heartbeat takes over after initdead (10 s): VIP and ldirectord on the primary only.
+vip_on() { in_pod "$1" "ip -4 -o addr show dev eth0" | grep -q " $vip/32 "; }
+ld_pid() { in_pod "$1" "cat /var/run/ldirectord.ldirectord.cf.pid 2>/dev/null || true"; }
+for _ in $(seq 1 30); do vip_on ldt-dr1 && [ -n "$(ld_pid ldt-dr1)" ] && break; sleep 1; done
+vip_on ldt-dr1 && ok "VIP $vip on ldt-dr1 (primary)" || fail "VIP not on ldt-dr1"
+vip_on ldt-dr2 && fail "VIP also on ldt-dr2" || ok "VIP not on ldt-dr2"
+ld1=$(ld_pid ldt-dr1)
+[ -n "$ld1" ] && in_pod ldt-dr1 "kill -0 $ld1" && ok "ldirectord (pid $ld1) started by heartbeat on ldt-dr1" || fail "no ldirectord on ldt-dr1"
+[ -z "$(ld_pid ldt-dr2)" ] && ok "no ldirectord on ldt-dr2" || fail "ldirectord runs on ldt-dr2"
+hb1=$(in_pod ldt-dr1 "systemctl show -p MainPID --value heartbeat")
+
+# Change ldirectord.cf (scheduler) and ha.cf (keepalive): both reload in place.
+write_inventory wlc 2
+if play change; then
+    grep -q "RUNNING HANDLER \[lvs.cluster.director_heartbeat_ldirectord : Reload ldirectord\]" "$work/change.log" \
+        && ok "ldirectord reload handler ran" || fail "no ldirectord reload"
+    grep -q "RUNNING HANDLER \[lvs.cluster.director_heartbeat_ldirectord : Reload heartbeat\]" "$work/change.log" \
+        && ok "heartbeat reload handler ran" || fail "no heartbeat reload"
+else
+    fail "change run failed"; tail -30 "$work/change.log"
+fi
+sleep 3
+in_pod ldt-dr1 "grep -qx '    scheduler=wlc' /etc/ha.d/ldirectord.cf" && ok "new ldirectord.cf in place" || fail "ldirectord.cf not updated"
+in_pod ldt-dr1 "journalctl -t ldirectord --no-pager | grep -qE 'ipvsadm -[AE] -t $vip:80 -s wlc'" \
+    && ok "ldirectord re-read the file (ipvsadm ... -s wlc)" || fail "ldirectord did not apply the new scheduler"
+in_pod ldt-dr1 "journalctl -u heartbeat --no-pager | grep -q 'Performing heartbeat restart exec'" \
+    && ok "heartbeat restarted in place (-r)" || fail "heartbeat did not re-exec"
+vip_on ldt-dr1 && ok "VIP still on ldt-dr1" || fail "VIP left ldt-dr1"
+vip_on ldt-dr2 && fail "VIP moved to ldt-dr2" || ok "VIP not on ldt-dr2"
+[ "$(ld_pid ldt-dr1)" = "$ld1" ] && ok "ldirectord pid unchanged ($ld1)" || fail "ldirectord pid changed: $ld1 -> $(ld_pid ldt-dr1)"
+[ "$(in_pod ldt-dr1 'systemctl show -p MainPID --value heartbeat')" = "$hb1" ] && ok "heartbeat MainPID unchanged ($hb1)" \
+    || fail "heartbeat MainPID changed"
+grep -qF -- "$secret" "$work/change.log" "$work/idempotence.log" && fail "secret in later runs" || true
+
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]
