@@ -411,43 +411,41 @@ class _FixedLayout:
         self.index = index
         self.usable = all(t in index for t in (DEST_ADDR, DEST_PORT, DEST_FWD_METHOD, DEST_WEIGHT))
         self._addr_cache = {}
+        # value positions (None: attribute absent from this kernel's messages)
+        get = index.get
+        self._pos = (get(DEST_ADDR), get(DEST_PORT), get(DEST_FWD_METHOD), get(DEST_WEIGHT), get(DEST_ADDR_FAMILY),
+                     get(DEST_U_THRESH), get(DEST_L_THRESH), get(DEST_ACTIVE_CONNS), get(DEST_INACT_CONNS),
+                     get(DEST_PERSIST_CONNS), get(DEST_TUN_TYPE), get(DEST_TUN_PORT), get(DEST_TUN_FLAGS))
 
     def decode(self, buf, start, end, svc_af):
         """The dest, or None when this message has another layout."""
         if not self.usable or start + self.headers.size > end or self.headers.unpack_from(buf, start) != self.expected:
             return None
-        vals = self.values.unpack_from(buf, start)
-        idx = self.index
-        get = idx.get
-        pos = get(DEST_ADDR_FAMILY)
-        af = vals[pos] if pos is not None else svc_af
-        raw = vals[idx[DEST_ADDR]]
+        vals = self.values.unpack_from(buf, start) + (0,)
+        p_addr, p_port, p_fwd, p_weight, p_af, p_u, p_l, p_act, p_inact, p_pers, p_ttype, p_tport, p_tflags = self._pos
+        af = vals[p_af] if p_af is not None else svc_af
+        raw = vals[p_addr]
         address = self._addr_cache.get((af, raw))
         if address is None:
             address = self._addr_cache[(af, raw)] = socket.inet_ntop(af, raw[:4] if af == AF_INET else raw)
-        port = vals[idx[DEST_PORT]]
+        port = vals[p_port]
         port = (port >> 8) | ((port & 0xFF) << 8)
-        fwd = vals[idx[DEST_FWD_METHOD]] & 0x7
-        pos = get(DEST_TUN_TYPE)
-        tun_type = vals[pos] if pos is not None else 0
-        pos = get(DEST_TUN_PORT)
-        tun_port = vals[pos] if pos is not None else 0
-        pos = get(DEST_TUN_FLAGS)
-        tun_flags = vals[pos] if pos is not None else 0
-        pos_u, pos_l = get(DEST_U_THRESH), get(DEST_L_THRESH)
-        pos_a, pos_i, pos_p = get(DEST_ACTIVE_CONNS), get(DEST_INACT_CONNS), get(DEST_PERSIST_CONNS)
+        fwd = vals[p_fwd] & 0x7
+        # index -1 is the 0 appended above: the value of an attribute this kernel does not send
+        tun_type = vals[-1 if p_ttype is None else p_ttype]
+        tun_port = vals[-1 if p_tport is None else p_tport]
         return {
             'key': (af, address, port), 'af': af, 'address': address, 'port': port,
             'forwarding': FORWARDING_NAMES.get(fwd) or str(fwd),
-            'weight': vals[idx[DEST_WEIGHT]],
-            'u_threshold': vals[pos_u] if pos_u is not None else 0,
-            'l_threshold': vals[pos_l] if pos_l is not None else 0,
-            'active_connections': vals[pos_a] if pos_a is not None else 0,
-            'inactive_connections': vals[pos_i] if pos_i is not None else 0,
-            'persistent_connections': vals[pos_p] if pos_p is not None else 0,
+            'weight': vals[p_weight],
+            'u_threshold': vals[-1 if p_u is None else p_u],
+            'l_threshold': vals[-1 if p_l is None else p_l],
+            'active_connections': vals[-1 if p_act is None else p_act],
+            'inactive_connections': vals[-1 if p_inact is None else p_inact],
+            'persistent_connections': vals[-1 if p_pers is None else p_pers],
             'tun_type': TUN_TYPE_NAMES.get(tun_type) or str(tun_type),
             'tun_port': (tun_port >> 8) | ((tun_port & 0xFF) << 8),
-            'tun_flags': tun_flags,
+            'tun_flags': vals[-1 if p_tflags is None else p_tflags],
         }
 
 
