@@ -111,7 +111,25 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def check_role_docs():
+    """meta/argument_specs.yml, defaults/main.yml and the README variable table must agree."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    role = os.path.join(ROOT, 'roles', 'director_piranha')
+    with open(os.path.join(role, 'meta', 'argument_specs.yml')) as handle:
+        options = yaml.safe_load(handle)['argument_specs']['main']['options']
+    with open(os.path.join(role, 'defaults', 'main.yml')) as handle:
+        defaults = yaml.safe_load(handle)
+    with open(os.path.join(role, 'README.md')) as handle:
+        readme = handle.read()
+    check(sorted(options) == sorted(defaults), 'argument_specs options %s differ from defaults %s' % (sorted(options), sorted(defaults)))
+    for name, spec in options.items():
+        check(spec.get('default') == defaults.get(name), '%s: argument_specs default %r != defaults/main.yml %r'
+              % (name, spec.get('default'), defaults.get(name)))
+        check('| `%s` |' % name in readme, '%s is missing from the README variable table' % name)
+
+
 def _main(work):
+    check_role_docs()
     seed_inv = os.path.join(INV, 'seed', 'hosts.yml')
     matrix_inv = os.path.join(INV, 'matrix', 'hosts.yml')
     out = os.path.join(work, 'main')
