@@ -447,3 +447,23 @@ def test_configure_renders_valid_workflow_arguments(rendered):
         got = {n['identifier']: (n['unified_job_template']['name'], [s['identifier'] for s in n['related']['success_nodes']])
                for n in args['workflow_nodes']}
         assert got == {n['identifier']: (n['job_template'], n.get('success', [])) for n in wf['nodes']}
+
+
+def test_configure_uses_documented_module_options():
+    """Every awx.awx task of configure.yml passes only options its module documents (typos would fail against AWX)."""
+    checked = 0
+    for task in CONFIGURE['tasks']:
+        for key, args in task.items():
+            if not key.startswith('awx.awx.'):
+                continue
+            options = _awx_module_doc(key.split('.')[-1])['options']
+            known = set(options) | {a for o in options.values() for a in o.get('aliases', [])}
+            unknown = set(args) - known
+            assert not unknown, '%s (%s): unknown options %s' % (task['name'], key, sorted(unknown))
+            checked += 1
+    assert checked >= 9
+    defaults = CONFIGURE['module_defaults']['group/awx.awx.controller']
+    for option in defaults:
+        assert option in ('controller_host', 'controller_username', 'controller_password', 'controller_oauthtoken',
+                          'validate_certs'), option
+        assert 'default(omit)' in defaults[option], '%s must come from the environment unless given: %s' % (option, defaults[option])
