@@ -406,7 +406,7 @@ def parse(text):
             continue
         block = stack[-1]
         first, quoted = tokens[0]
-        words = [t for t, _ in tokens]
+        words = [token[0] for token in tokens]
         if block.pending_brace:
             block.pending_brace = False
             if words == ['{']:
@@ -437,7 +437,7 @@ def parse(text):
 def _open_block(errors, stack, number, tokens):
     kind = tokens[0][0]
     block = stack[-1]
-    words = [t for t, _ in tokens]
+    words = [token[0] for token in tokens]
     allowed_parent = 'virtual' if kind == 'server' else 'global'
     if block.kind != allowed_parent:
         if kind == 'server':
@@ -471,7 +471,7 @@ def _open_block(errors, stack, number, tokens):
 
 def _setting(errors, block, number, tokens):
     key, quoted = tokens[0]
-    words = [t for t, _ in tokens]
+    words = [token[0] for token in tokens]
     known = KEYS[block.kind]
     block.present.add(key)
     if quoted or key not in known:
@@ -500,7 +500,7 @@ def _setting(errors, block, number, tokens):
         example = {'address': 'address = 192.0.2.100 eth0:1' if block.kind != 'server' else 'address = 192.0.2.21',
                    'nat_router': 'nat_router = 198.51.100.1 eth1:1'}.get(key, '%s = VALUE' % key)
         if key in STRING_KEYS and len(args) > nargs:
-            fix = 'quote the whole value: %s = "%s"' % (key, ' '.join(t for t, _ in args))
+            fix = 'quote the whole value: %s = "%s"' % (key, ' '.join(arg[0] for arg in args))
         else:
             fix = 'write exactly %d value%s: %s' % (nargs, '' if nargs == 1 else 's', example)
         errors.append(LvsCfError(number, '%s takes exactly %d value%s, got %d' % (key, nargs, '' if nargs == 1 else 's', len(args)),
@@ -514,7 +514,7 @@ def _setting(errors, block, number, tokens):
     if problem:
         errors.append(LvsCfError(number, problem[0], problem[1]))
         return
-    block.settings[key] = ([t for t, _ in args], number)
+    block.settings[key] = ([arg[0] for arg in args], number)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -717,7 +717,7 @@ def validate_file(path):
 
 def parse_settings(text):
     """Parsed view of a valid file: {'global': {...}, 'virtual': [{'name':..., 'settings': {...}, 'servers': [...]}]}."""
-    root, _ = parse(text)
+    root = parse(text)[0]
 
     def flat(block):
         return dict((k, ' '.join(v[0])) for k, v in block.settings.items())
@@ -821,4 +821,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(main())

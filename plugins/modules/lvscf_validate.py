@@ -38,11 +38,14 @@ options:
       - Secrets in it are not needed and should be removed before passing it.
     type: dict
 author:
-  - lvs.cluster contributors
+  - lvs.cluster contributors (!UNKNOWN)
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
+    details: The module never changes anything; it runs and reports the same way in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - At least one of O(content), O(path) or O(cluster) is required.

@@ -8,5 +8,6 @@ venv_bin="${VENV_BIN:-$PWD/.venv/bin}"
 if [[ -x "$venv_bin/ansible-playbook" ]]; then
     export PATH="$venv_bin:$PATH"
 fi
-export ANSIBLE_PLAYBOOK="$(command -v ansible-playbook)"
+ANSIBLE_PLAYBOOK="$(command -v ansible-playbook)"
+export ANSIBLE_PLAYBOOK
 exec timeout 280 python3 tests/render/piranha/check.py

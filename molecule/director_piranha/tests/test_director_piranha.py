@@ -27,7 +27,7 @@ def settings(text):
         elif line == "}":
             stack.pop()
         else:
-            key, _, value = line.partition(" = ")
+            key, value = line.split(" = ", 1)
             out.append(("/".join(stack), key, value))
     return out
 
@@ -76,7 +76,7 @@ def test_content_is_the_model(host):
     assert keys[("virtual www", "reentry")] == "15"
     assert keys[("virtual www-tls", "port")] == "443"
     assert keys[("virtual www-tls/server rs2", "weight")] == "3"
-    assert [b for b, k, _ in found if k == "address" and b.startswith("virtual www/")] == [
+    assert [entry[0] for entry in found if entry[1] == "address" and entry[0].startswith("virtual www/")] == [
         "virtual www/server rs1", "virtual www/server rs2"]
 
 
