@@ -63,5 +63,6 @@ for pkg in openssh-clients iproute sshpass; do
   grep -q "^$pkg .*# from collection lvs.cluster" "$WORK/bindep.txt" || { cat "$WORK/bindep.txt" >&2; fail "introspection lost $pkg"; }
 done
 
-echo "ok: ansible-builder create -> $(grep -c '^FROM' "$ctx/Containerfile") stages on $base; " \
+stages=$(grep -c '^FROM' "$ctx/Containerfile")
+echo "ok: ansible-builder create -> $stages stages on $base;" \
   "$(grep -vc '^#' "$WORK/pip.txt") pip and $(grep -vc '^#' "$WORK/bindep.txt") system requirements after introspection"
