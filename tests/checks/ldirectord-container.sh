@@ -2,7 +2,7 @@
 # roles/director_heartbeat_ldirectord against two systemd containers (Debian 12 image built locally with mmdebstrap):
 # check mode on fresh hosts, converge with -v --diff (the heartbeat secret must never appear), authkeys 0600 on both,
 # idempotence (changed=0), heartbeat puts the VIP and ldirectord on the primary only, the standalone ldirectord unit is
-# masked, then a change of ldirectord.cf and ha.cf reloads ldirectord and heartbeat in place: the VIP stays on the
+# masked, lvs_firewall opens heartbeat's port to the peer only, then a change of ldirectord.cf and ha.cf reloads ldirectord and heartbeat in place: the VIP stays on the
 # primary and the heartbeat and ldirectord PIDs do not change. The host kernel has no IPVS: ldirectord's ipvsadm calls
 # fail inside the containers (logged), which this test does not look at; the lab tests the data path.
 # Needs root, podman (runc), mmdebstrap and the project venv. Exits non-zero on any failure.
@@ -69,6 +69,7 @@ all:
             lvs_backend: heartbeat_ldirectord
             lvs_cluster_name: ldt
             lvs_realserver_group: ldt_realservers
+            lvs_firewall: true
             lvs_heartbeat: {authkey: "$secret", keepalive: $2, warntime: 3, deadtime: 5, initdead: 10}
             lvs_virtual_services:
               - name: www
@@ -96,7 +97,8 @@ PLAY
 
 play() { # $1 log name, rest: extra args
     local log=$work/$1.log; shift
-    (cd "$repo" && ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 .venv/bin/ansible-playbook -i "$work/hosts.yml" "$work/play.yml" "$@") \
+    (cd "$repo" && ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks \
+        .venv/bin/ansible-playbook -i "$work/hosts.yml" "$work/play.yml" "$@") \
         > "$log" 2>&1
 }
 recap_changed() { grep -E "^$1 +:" "$work/$2.log" | sed -E 's/.*changed=([0-9]+).*/\1/'; }
@@ -116,10 +118,14 @@ for c in "${pods[@]}"; do
     mode=$(in_pod "$c" "stat -c '%a %U' /etc/ha.d/authkeys")
     [ "$mode" = "600 root" ] && ok "$c authkeys $mode" || fail "$c authkeys is $mode"
     in_pod "$c" "grep -qx '1 sha1 $secret' /etc/ha.d/authkeys" && ok "$c authkeys holds the secret" || fail "$c authkeys content"
+    peer=$dr2; [ "$c" = ldt-dr2 ] && peer=$dr1
+    in_pod "$c" "iptables -S INPUT" | grep -q -- "-A INPUT -s $peer/32 -i eth0 -p udp -m udp --dport 694 .*-j ACCEPT" \
+        && ok "$c accepts heartbeat from $peer (iptables)" || { fail "$c has no heartbeat rule"; in_pod "$c" "iptables -S INPUT"; }
     unit=$(in_pod "$c" "systemctl is-enabled ldirectord 2>/dev/null || true")
     [ "$unit" = masked ] && ok "$c ldirectord unit masked" || fail "$c ldirectord unit is $unit"
 done
 
+echo "converge task times:"; grep -E -- '-{3,} [0-9.]+s$' "$work/converge.log" | head -8
 if play idempotence; then
     for c in "${pods[@]}"; do
         n=$(recap_changed "$c" idempotence)

@@ -47,6 +47,7 @@ EXPECT = {
         'haresources': [r'https-nat-a IPaddr2::192\.0\.2\.101/32/eth0 IPaddr2::10\.0\.0\.1/24/eth1 ldirectord::ldirectord\.cf'],
     },
     'tcp-tun-a': {
+        'timeouts.conf': [r'\[Service\]', r'ExecStartPre=-/usr/sbin/ipvsadm --set 900 0 60'],
         'ldirectord.cf': [r'    real=192\.0\.2\.21:8000 ipip 1', r'    persistent=300', r'    netmask=255\.255\.255\.0',
                           r'    scheduler=sh', r'    checktype=connect', r'    checkport=8081', r'    checktimeout=5'],
     },
@@ -95,7 +96,7 @@ EXPECT = {
 # Lines that must not appear.
 ABSENT = {
     'http-dr-a': {'ha.cf': [r'ping .*', r'respawn .*', r'bcast .*', r'mcast .*'], 'ldirectord.cf': [r'emailalert=.*', r'checkport=.*']},
-    'https-nat-a': {'ldirectord.cf': [r'    receive=.*']},
+    'https-nat-a': {'ldirectord.cf': [r'    receive=.*'], 'timeouts.conf': [r'.*']},
     'misc-a': {'haresources': [r'.*192\.0\.2\.105/32/eth0.*192\.0\.2\.105/32/eth0.*']},
 }
 # The role's model check must refuse these clusters, naming the variable.
@@ -169,7 +170,22 @@ def lines(text):
     return text.splitlines()
 
 
+def spec_in_step():
+    """defaults/main.yml and meta/argument_specs.yml name the same variables."""
+    import yaml
+    with open(os.path.join(ROLE, 'defaults', 'main.yml')) as handle:
+        defaults = set(yaml.safe_load(handle))
+    with open(os.path.join(ROLE, 'meta', 'argument_specs.yml')) as handle:
+        options = set(yaml.safe_load(handle)['argument_specs']['main']['options'])
+    if defaults != options:
+        fail('defaults/main.yml and argument_specs differ: only in defaults %s, only in specs %s'
+             % (sorted(defaults - options), sorted(options - defaults)))
+    else:
+        ok('argument_specs names the %d variables of defaults/main.yml' % len(defaults))
+
+
 def main():
+    spec_in_step()
     out = tempfile.mkdtemp(prefix='ldirectord-render.')
     try:
         return run(out)
