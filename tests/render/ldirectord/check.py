@@ -282,6 +282,24 @@ def run(out):
         else:
             ok('mutation %r rejected (exit %d)' % (what, rc))
 
+    # The checker must not touch a running instance: ldirectord finds instances through
+    # /var/run/ldirectord.<basename>.pid and deletes that file on a configuration error. A broken candidate called
+    # ldirectord.cf (the live name) is checked while such a pid file exists (in a private /run): it must survive.
+    live = os.path.join(out, 'live')
+    os.makedirs(live)
+    with open(os.path.join(live, 'ldirectord.cf'), 'w') as handle:
+        handle.write(rendered['http-dr-a']['ldirectord.cf'].replace(' gate 1', ' direct 1', 1))
+    script = ('mount -t tmpfs tmpfs /run; echo 1 > /run/ldirectord.ldirectord.cf.pid; "$1" "$2" 2>/dev/null; rc=$?; '
+              'test -f /run/ldirectord.ldirectord.cf.pid && exit $rc; exit 99')
+    proc = subprocess.run(['unshare', '--mount', 'sh', '-c', script, 'sh', VALIDATOR, os.path.join(live, 'ldirectord.cf')],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode == 99:
+        fail('the checker deleted the pid file of the live ldirectord.cf instance')
+    elif proc.returncode == 0:
+        fail('the checker accepted a broken file named ldirectord.cf')
+    else:
+        ok('broken ldirectord.cf rejected (exit %d), live instance pid file untouched' % proc.returncode)
+
     # Expected and absent lines.
     for table, want in ((EXPECT, True), (ABSENT, False)):
         for host, per_file in sorted(table.items()):
