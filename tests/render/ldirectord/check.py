@@ -106,6 +106,7 @@ PROBLEMS = {
     'neg-ipv6-a': ['lvs_virtual_services[www6].vip', 'IPv6'],
     'neg-deadtime-a': ['lvs_heartbeat.deadtime'],
     'neg-sync-a': ['lvs_sync_daemon', 'health_check.dns_type', 'MX'],
+    'neg-backend-a': ['lvs_backend is keepalived'],
 }
 # ldirectord must reject these.
 PARSE_FAIL = {'neg-parse-a'}
