@@ -17,6 +17,8 @@ import copy
 import ipaddress
 import re
 
+from ansible_collections.lvs.cluster.plugins.module_utils._lvscf import cluster_errors as _piranha_cluster_errors
+
 DIRECTORS_GROUP = 'lvs_directors'
 REALSERVERS_GROUP = 'lvs_realservers'
 BACKENDS = ('keepalived', 'heartbeat_ldirectord', 'piranha')
@@ -643,6 +645,8 @@ class Model(object):
                 self.host_cluster[host] = name
             self._resolve_directors(chk, cluster, hosts)
             self._resolve_realservers(chk, cluster, realservers)
+            if cluster['backend'] == 'piranha':
+                self._check_piranha(chk, cluster)
         self._check_vrids(chk)
         self.problems = chk.problems
 
@@ -742,6 +746,16 @@ class Model(object):
                     if rs['address'] == svc['vip']:
                         chk.error(path + '.vip', 'equals the address of real server %s' % rs['host'],
                                   'use a dedicated virtual IP')
+
+    @staticmethod
+    def _check_piranha(chk, cluster):
+        """What piranha's lvs.cf cannot express (IPv6, more than two directors, ...), from the lvs.cf validator."""
+        known = set(p.path for p in chk.problems)
+        for text in _piranha_cluster_errors(cluster):
+            head, _sep, fix = text.partition('. Fix: ')
+            path, _sep, message = head.partition(': ')
+            if path not in known:
+                chk.error(path, message, fix or 'see roles/director_piranha/README.md')
 
     def _check_vrids(self, chk):
         seen = {}

@@ -233,6 +233,8 @@ BAD = [
      'same address'),
     ('cluster vars differ', lambda: inventory(dr_extra={'dr2': {'lvs_interface': 'eth1'}}), 'lvs_cluster_name',
      'cluster variables differ'),
+    ('piranha ipv6', lambda: inventory(dict(with_service(vip='2001:db8::100'), lvs_backend='piranha')),
+     'lvs_virtual_services[0].vip', 'only IPv4'),
     ('timeouts key', lambda: inventory(with_cluster(lvs_timeouts={'tcp': 900, 'sctp': 3})), 'lvs_timeouts.sctp', 'not a known'),
 ]
 
