@@ -193,7 +193,7 @@ chroot "$ROOT" python3 -m compileall -q "/usr/local/lib/python$PYVER/dist-packag
 PYROUTE2=$(chroot "$ROOT" python3 -c 'import pyroute2; print(pyroute2.__version__)')
 
 # Units: the roles enable the daemons they manage; nothing of the cluster starts by itself.
-# nginx is started at boot only on guests booted with lvslab.web=1 (the real servers), by lvslab-boot.
+# nginx is there for the lab's real servers (playbooks/lab_webservers.yml writes their page and starts it).
 # ipvsadm (rule restore at boot) and logd (heartbeat's log daemon) are sysv/LSB units the roles may enable too.
 chroot "$ROOT" systemctl disable --quiet keepalived.service heartbeat.service ldirectord.service nginx.service \
     ipvsadm.service logd.service systemd-pstore.service 2> /dev/null

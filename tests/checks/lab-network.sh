@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Checks are single-quoted bash -c snippets on purpose (they expand when they run).
+# shellcheck disable=SC2016
+# Fast checks of the lab tooling that boot no VM (the VM checks are lab/smoke.sh and the molecule lab scenario):
+# lint (shellcheck) of the lab scripts, the image recipe key, labctl's argument handling, and the lab network
+# (namespace + bridge) being created and torn down completely, in a namespace and run directory of its own so
+# that a lab someone else has up is never touched.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
+LABCTL=$ROOT/lab/labctl
+[[ $(id -u) -eq 0 ]] || { echo "lab-network.sh: needs root (network namespaces)"; exit 1; }
+
+export LAB_NETNS=lvslabchk$$
+export LAB_RUN_DIR
+LAB_RUN_DIR=$(mktemp -d)
+export LAB_LOCK=$LAB_RUN_DIR/lock
+cleanup() {
+    ip netns delete "$LAB_NETNS" 2> /dev/null || true
+    rm -rf -- "$LAB_RUN_DIR"
+}
+trap cleanup EXIT
+
+pass=0
+fail=0
+t() {
+    local name=$1
+    shift
+    if "$@"; then
+        pass=$((pass + 1))
+        echo "ok   - $name"
+    else
+        fail=$((fail + 1))
+        echo "FAIL - $name"
+    fi
+}
+fails() { ! "$@" > /dev/null 2>&1; }
+
+if command -v shellcheck > /dev/null; then
+    t "shellcheck lab scripts" shellcheck -x "$ROOT/lab/labctl" "$ROOT/lab/build-image.sh" "$ROOT/lab/smoke.sh" \
+        "$ROOT/lab/image/overlay/usr/local/sbin/lvslab-boot" "${BASH_SOURCE[0]}"
+else
+    echo "skip - shellcheck not installed (apt-get install shellcheck)"
+fi
+t "bash -n lab scripts" bash -n "$ROOT/lab/labctl" "$ROOT/lab/build-image.sh" "$ROOT/lab/smoke.sh"
+
+key1=$("$ROOT/lab/build-image.sh" --print-key)
+key2=$("$ROOT/lab/build-image.sh" --print-key)
+t "image recipe key is a stable sha256" test "$key1" = "$key2" -a "${#key1}" = 64
+# The key covers the recipe: a copy of lab/ with one package more must get another key.
+copy=$(mktemp -d)
+cp -a "$ROOT/lab/build-image.sh" "$ROOT/lab/image" "$copy/"
+echo "hello" >> "$copy/image/packages.txt"
+key3=$("$copy/build-image.sh" --print-key)
+rm -rf -- "$copy"
+t "image recipe key changes with the recipe" test "$key3" != "$key1"
+
+t "labctl rejects an unknown command" fails "$LABCTL" frobnicate
+t "labctl rejects an unknown host" fails "$LABCTL" ssh nosuchhost
+t "labctl up rejects an unknown host before booting anything" fails "$LABCTL" up dr1 nosuchhost
+t "labctl hosts lists the fixed addresses" \
+    test "$("$LABCTL" hosts | tr '\n' ' ')" = "dr1 192.0.2.11 dr2 192.0.2.12 rs1 192.0.2.21 rs2 192.0.2.22 rs3 192.0.2.23 "
+t "labctl status says the lab is down (exit 3)" bash -c '"$1" status > /dev/null; test $? = 3' _ "$LABCTL"
+t "labctl exec refuses to run without a lab" fails "$LABCTL" exec true
+t "labctl down without a lab succeeds" "$LABCTL" down
+
+"$LABCTL" net
+t "net: namespace exists" bash -c 'ip netns list | grep -qw "$LAB_NETNS"'
+t "net: br0 has the controller address 192.0.2.1/24" \
+    bash -c 'ip netns exec "$LAB_NETNS" ip -4 -o address show br0 | grep -q " 192.0.2.1/24 "'
+t "net: the bridge is up" bash -c 'ip netns exec "$LAB_NETNS" ip -o link show br0 | grep -q "state UP\|,UP"'
+t "net: the host namespace has no lab address" bash -c '! ip -4 -o address show | grep -q " 192.0.2.1/24 "'
+t "net: running it again is idempotent" "$LABCTL" net
+t "net: labctl exec runs inside the namespace" \
+    bash -c '"$1" exec ip -o link show br0 > /dev/null' _ "$LABCTL"
+"$LABCTL" down
+t "down: namespace removed" bash -c '! ip netns list | grep -qw "$LAB_NETNS"'
+t "down: a second down succeeds" "$LABCTL" down
+
+echo "lab-network: $pass passed, $fail failed"
+((fail == 0))
