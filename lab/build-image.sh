@@ -124,8 +124,13 @@ fi
 T0=$(date +%s)
 WORK=$(mktemp -d "$CACHE_ROOT/.build-$KEY.XXXXXX")
 cleanup() {
-    local rc=$?
-    rm -rf -- "$WORK"
+    local rc=$? m
+    # mmdebstrap unmounts what it mounted in the chroot; if it was killed half-way, do it here, and never let
+    # rm cross into a mount (--one-file-system).
+    while read -r m; do
+        umount -l "$m" 2> /dev/null || true
+    done < <(findmnt -rn -o TARGET | grep -F "$WORK/" | sort -r)
+    rm -rf --one-file-system -- "$WORK"
     ((rc == 0)) || log "build failed (rc=$rc); nothing was cached"
 }
 trap cleanup EXIT
