@@ -467,3 +467,61 @@ def test_configure_uses_documented_module_options():
         assert option in ('controller_host', 'controller_username', 'controller_password', 'controller_oauthtoken',
                           'validate_certs'), option
         assert 'default(omit)' in defaults[option], '%s must come from the environment unless given: %s' % (option, defaults[option])
+
+
+# Playbooks of the AWX/day-2 work: each checks its own variables with ansible.builtin.validate_argument_spec.
+SPEC_CHECKED = ('playbooks/status.yml', 'playbooks/rolling_update.yml', 'playbooks/failover_drill.yml',
+                'playbooks/add_realserver.yml')
+
+
+def _argument_spec(path):
+    for play in _load(path):
+        for task in play.get('tasks', []):
+            if 'ansible.builtin.validate_argument_spec' in task:
+                return task['ansible.builtin.validate_argument_spec']['argument_spec']
+    return None
+
+
+SPEC_SURVEYS = sorted(t['name'] for t in TEMPLATES if 'survey' in t and t['playbook'] in SPEC_CHECKED)
+
+
+@pytest.mark.parametrize('name', SPEC_SURVEYS, ids=SPEC_SURVEYS)
+def test_survey_matches_the_playbook_argument_spec(name):
+    """Survey types, required flags and defaults must pass the playbook's own validate_argument_spec."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    tpl = [t for t in TEMPLATES if t['name'] == name][0]
+    path = os.path.join(ROOT, tpl['playbook'])
+    if not os.path.isfile(path):
+        pytest.fail('%s is not in the repository yet (owner: %s)' % (tpl['playbook'], OWNERS.get(tpl['playbook'], '?')))
+    spec = _argument_spec(path)
+    assert spec, '%s lost its validate_argument_spec task' % tpl['playbook']
+    compatible = {'integer': 'int', 'float': 'float', 'text': 'str', 'textarea': 'str', 'password': 'str',
+                  'multiplechoice': ('str', 'bool'), 'multiselect': 'list'}
+    answers = {}
+    for q in _load(os.path.join(AWX, 'surveys', tpl['survey']))['spec']:
+        assert q['variable'] in spec, '%s: %s is asked but not in the argument spec of %s' % (name, q['variable'], tpl['playbook'])
+        kind = spec[q['variable']].get('type', 'str')
+        assert kind in compatible[q['type']], '%s: %s is a %s question but a %s argument' % (name, q['variable'], q['type'], kind)
+        if spec[q['variable']].get('required'):
+            assert q['required'], '%s: %s is required by the playbook but optional in the survey' % (name, q['variable'])
+        if 'default' in q:
+            answers[q['variable']] = q['default'].splitlines() if q['type'] == 'multiselect' else q['default']
+        elif q['required']:
+            answers[q['variable']] = {'integer': q.get('min', 0), 'float': 0.0}.get(q['type'], 'x' * max(q.get('min', 1), 1))
+    for var in spec:
+        if spec[var].get('required'):
+            assert var in answers, '%s: the survey does not ask for %s, which %s requires' % (name, var, tpl['playbook'])
+    result = ArgumentSpecValidator(spec).validate(answers)
+    assert not result.error_messages, '%s: survey defaults fail the playbook argument spec: %s' % (name, result.error_messages)
+
+
+def test_spec_checked_playbooks_have_an_argument_spec():
+    for path in SPEC_CHECKED:
+        spec = _argument_spec(os.path.join(ROOT, path))
+        assert spec, '%s has no validate_argument_spec task' % path
+        defaults = _play_defaults(os.path.join(ROOT, path))
+        from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+        values = {k: v for k, v in defaults.items() if k in spec}
+        values.update({k: 'placeholder' for k, v in spec.items() if v.get('required') and k not in values})
+        result = ArgumentSpecValidator(spec).validate(values)
+        assert not result.error_messages, '%s: its own defaults fail its argument spec: %s' % (path, result.error_messages)
