@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # roles/director_heartbeat_ldirectord against two systemd containers (Debian 12 image built locally with mmdebstrap):
 # check mode on fresh hosts, converge with -v --diff (the heartbeat secret must never appear), authkeys 0600 on both,
 # idempotence (changed=0), heartbeat puts the VIP and ldirectord on the primary only, the standalone ldirectord unit is
@@ -6,6 +6,8 @@
 # primary and the heartbeat and ldirectord PIDs do not change. The host kernel has no IPVS: ldirectord's ipvsadm calls
 # fail inside the containers (logged), which this test does not look at; the lab tests the data path.
 # Needs root, podman (runc), mmdebstrap and the project venv. Exits non-zero on any failure.
+# expect/refute below take shell strings that eval expands later, hence single quotes around $ expressions.
+# shellcheck disable=SC2016
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -114,22 +116,28 @@ if grep -qF -- "$secret" "$work/all.log"; then
 else
     ok "secret absent from $(wc -l < "$work/all.log") lines of check + converge output (-v --diff)"
 fi
+# expect MSG CMD: ok when CMD (a shell string, run with eval) succeeds; refute MSG CMD: ok when it fails.
+expect() { local msg=$1; shift; if eval "$*"; then ok "$msg"; else fail "$msg"; fi; }
+refute() { local msg=$1; shift; if eval "$*"; then fail "$msg"; else ok "$msg"; fi; }
+
 for c in "${pods[@]}"; do
     mode=$(in_pod "$c" "stat -c '%a %U' /etc/ha.d/authkeys")
-    [ "$mode" = "600 root" ] && ok "$c authkeys $mode" || fail "$c authkeys is $mode"
-    in_pod "$c" "grep -qx '1 sha1 $secret' /etc/ha.d/authkeys" && ok "$c authkeys holds the secret" || fail "$c authkeys content"
-    peer=$dr2; [ "$c" = ldt-dr2 ] && peer=$dr1
-    in_pod "$c" "iptables -S INPUT" | grep -q -- "-A INPUT -s $peer/32 -i eth0 -p udp -m udp --dport 694 .*-j ACCEPT" \
-        && ok "$c accepts heartbeat from $peer (iptables)" || { fail "$c has no heartbeat rule"; in_pod "$c" "iptables -S INPUT"; }
+    expect "$c authkeys mode/owner '$mode' is '600 root'" '[ "$mode" = "600 root" ]'
+    expect "$c authkeys holds the secret" 'in_pod "$c" "grep -qx \"1 sha1 $secret\" /etc/ha.d/authkeys"'
+    peer=$dr2
+    if [ "$c" = ldt-dr2 ]; then peer=$dr1; fi
+    expect "$c accepts heartbeat from $peer only (iptables)" \
+        'in_pod "$c" "iptables -S INPUT" | grep -q -- "-A INPUT -s $peer/32 -i eth0 -p udp -m udp --dport 694 .*-j ACCEPT"'
     unit=$(in_pod "$c" "systemctl is-enabled ldirectord 2>/dev/null || true")
-    [ "$unit" = masked ] && ok "$c ldirectord unit masked" || fail "$c ldirectord unit is $unit"
+    expect "$c standalone ldirectord unit is '$unit' (masked)" '[ "$unit" = masked ]'
 done
 
-echo "converge task times:"; grep -E -- '-{3,} [0-9.]+s$' "$work/converge.log" | head -8
+echo "converge task times:"
+grep -E -- '-{3,} [0-9.]+s$' "$work/converge.log" | head -8
 if play idempotence; then
     for c in "${pods[@]}"; do
         n=$(recap_changed "$c" idempotence)
-        [ "$n" = 0 ] && ok "$c idempotent (changed=0)" || { fail "$c second run changed=$n"; grep -E "^changed" "$work/idempotence.log" | head; }
+        expect "$c second run changed=$n (idempotent)" '[ "$n" = 0 ]'
     done
 else
     fail "idempotence run failed"; tail -30 "$work/idempotence.log"
@@ -138,36 +146,38 @@ fi
 # heartbeat takes over after initdead (10 s): VIP and ldirectord on the primary only.
 vip_on() { in_pod "$1" "ip -4 -o addr show dev eth0" | grep -q " $vip/32 "; }
 ld_pid() { in_pod "$1" "cat /var/run/ldirectord.ldirectord.cf.pid 2>/dev/null || true"; }
-for _ in $(seq 1 30); do vip_on ldt-dr1 && [ -n "$(ld_pid ldt-dr1)" ] && break; sleep 1; done
-vip_on ldt-dr1 && ok "VIP $vip on ldt-dr1 (primary)" || fail "VIP not on ldt-dr1"
-vip_on ldt-dr2 && fail "VIP also on ldt-dr2" || ok "VIP not on ldt-dr2"
+for _ in $(seq 1 30); do
+    if vip_on ldt-dr1 && [ -n "$(ld_pid ldt-dr1)" ]; then break; fi
+    sleep 1
+done
+expect "VIP $vip on ldt-dr1 (primary)" 'vip_on ldt-dr1'
+refute "VIP not on ldt-dr2" 'vip_on ldt-dr2'
 ld1=$(ld_pid ldt-dr1)
-[ -n "$ld1" ] && in_pod ldt-dr1 "kill -0 $ld1" && ok "ldirectord (pid $ld1) started by heartbeat on ldt-dr1" || fail "no ldirectord on ldt-dr1"
-[ -z "$(ld_pid ldt-dr2)" ] && ok "no ldirectord on ldt-dr2" || fail "ldirectord runs on ldt-dr2"
+expect "ldirectord (pid $ld1) started by heartbeat on ldt-dr1" '[ -n "$ld1" ] && in_pod ldt-dr1 "kill -0 $ld1"'
+expect "no ldirectord on ldt-dr2" '[ -z "$(ld_pid ldt-dr2)" ]'
 hb1=$(in_pod ldt-dr1 "systemctl show -p MainPID --value heartbeat")
 
 # Change ldirectord.cf (scheduler) and ha.cf (keepalive): both reload in place.
 write_inventory wlc 2
 if play change; then
-    grep -q "RUNNING HANDLER \[lvs.cluster.director_heartbeat_ldirectord : Reload ldirectord\]" "$work/change.log" \
-        && ok "ldirectord reload handler ran" || fail "no ldirectord reload"
-    grep -q "RUNNING HANDLER \[lvs.cluster.director_heartbeat_ldirectord : Reload heartbeat\]" "$work/change.log" \
-        && ok "heartbeat reload handler ran" || fail "no heartbeat reload"
+    expect "ldirectord reload handler ran" \
+        'grep -q "RUNNING HANDLER \[lvs.cluster.director_heartbeat_ldirectord : Reload ldirectord\]" "$work/change.log"'
+    expect "heartbeat reload handler ran" \
+        'grep -q "RUNNING HANDLER \[lvs.cluster.director_heartbeat_ldirectord : Reload heartbeat\]" "$work/change.log"'
 else
     fail "change run failed"; tail -30 "$work/change.log"
 fi
 sleep 3
-in_pod ldt-dr1 "grep -qx '    scheduler=wlc' /etc/ha.d/ldirectord.cf" && ok "new ldirectord.cf in place" || fail "ldirectord.cf not updated"
-in_pod ldt-dr1 "journalctl -t ldirectord --no-pager | grep -qE 'ipvsadm -[AE] -t $vip:80 -s wlc'" \
-    && ok "ldirectord re-read the file (ipvsadm ... -s wlc)" || fail "ldirectord did not apply the new scheduler"
-in_pod ldt-dr1 "journalctl -u heartbeat --no-pager | grep -q 'Performing heartbeat restart exec'" \
-    && ok "heartbeat restarted in place (-r)" || fail "heartbeat did not re-exec"
-vip_on ldt-dr1 && ok "VIP still on ldt-dr1" || fail "VIP left ldt-dr1"
-vip_on ldt-dr2 && fail "VIP moved to ldt-dr2" || ok "VIP not on ldt-dr2"
-[ "$(ld_pid ldt-dr1)" = "$ld1" ] && ok "ldirectord pid unchanged ($ld1)" || fail "ldirectord pid changed: $ld1 -> $(ld_pid ldt-dr1)"
-[ "$(in_pod ldt-dr1 'systemctl show -p MainPID --value heartbeat')" = "$hb1" ] && ok "heartbeat MainPID unchanged ($hb1)" \
-    || fail "heartbeat MainPID changed"
-grep -qF -- "$secret" "$work/change.log" "$work/idempotence.log" && fail "secret in later runs" || true
+expect "new ldirectord.cf in place" 'in_pod ldt-dr1 "grep -qx \"    scheduler=wlc\" /etc/ha.d/ldirectord.cf"'
+expect "ldirectord re-read the file (ipvsadm ... -s wlc)" \
+    'in_pod ldt-dr1 "journalctl -t ldirectord --no-pager" | grep -qE "ipvsadm -[AE] -t $vip:80 -s wlc"'
+expect "heartbeat restarted in place (-r)" \
+    'in_pod ldt-dr1 "journalctl -u heartbeat --no-pager" | grep -q "Performing heartbeat restart exec"'
+expect "VIP still on ldt-dr1" 'vip_on ldt-dr1'
+refute "VIP not on ldt-dr2" 'vip_on ldt-dr2'
+expect "ldirectord pid unchanged ($ld1)" '[ "$(ld_pid ldt-dr1)" = "$ld1" ]'
+expect "heartbeat MainPID unchanged ($hb1)" '[ "$(in_pod ldt-dr1 "systemctl show -p MainPID --value heartbeat")" = "$hb1" ]'
+refute "secret absent from the idempotence and change runs" 'grep -qF -- "$secret" "$work/change.log" "$work/idempotence.log"'
 
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Render matrix for roles/director_heartbeat_ldirectord.
 
 1. render.yml resolves every director of inventory.yml with the real lvs.cluster.cluster_model plugin and renders
