@@ -508,8 +508,9 @@ def _cluster_settings(chk, hv, host):
             chk.error('lvs_heartbeat.authkey', 'is required and must have at least 8 characters',
                       'set a long random secret (vault it)', host)
         if None not in (hb['keepalive'], hb['deadtime'], hb['warntime'], hb['initdead']):
-            if hb['deadtime'] <= hb['keepalive']:
-                chk.error('lvs_heartbeat.deadtime', 'must be greater than keepalive (%s), got %s' % (hb['keepalive'], hb['deadtime']),
+            if hb['deadtime'] <= 2 * hb['keepalive']:
+                chk.error('lvs_heartbeat.deadtime', 'must be greater than twice keepalive (%s), got %s: heartbeat refuses to start'
+                          % (hb['keepalive'], hb['deadtime']),
                           'make deadtime several times keepalive, e.g. keepalive 2, deadtime 10', host)
             if not hb['keepalive'] < hb['warntime'] < hb['deadtime']:
                 chk.error('lvs_heartbeat.warntime', 'must lie between keepalive and deadtime',
@@ -583,11 +584,37 @@ def _check_service_set(chk, c, host):
         if svc['forwarding'] == 'nat' and not c['nat'].get('inside_vip'):
             chk.error('lvs_nat.inside_vip', 'is required because %s uses NAT forwarding' % path,
                       'set lvs_nat.inside_vip to the real servers\' default gateway VIP', host)
+    if c['backend'] == 'heartbeat_ldirectord':
+        _check_ldirectord(chk, c, host)
     if c['backend'] == 'piranha':
         fwd = set(s['forwarding'] for s in c['virtual_services'])
         if len(fwd) > 1:
             chk.error('lvs_virtual_services', 'piranha has one cluster-wide "network" mode; services mix %s' % ', '.join(sorted(fwd)),
                       'use the same forwarding for every service of a piranha cluster', host)
+
+
+def _check_ldirectord(chk, c, host):
+    """What heartbeat v1 + ldirectord 4.12 cannot do, reported before any host is touched."""
+    if c['sync_daemon']:
+        chk.error('lvs_sync_daemon', 'the heartbeat_ldirectord backend does not run the IPVS sync daemon',
+                  'set lvs_sync_daemon: false, or use the keepalived backend', host)
+    if c['smtp_port'] != 25 and c['notification_email']:
+        chk.error('lvs_smtp_server', 'ldirectord sends alerts only to port 25', 'drop the :port from lvs_smtp_server', host)
+    for i, svc in enumerate(c['virtual_services']):
+        path = 'lvs_virtual_services[%d]' % i
+        hc = svc['health_check']
+        if svc['family'] == 6:
+            chk.error(path + '.vip', 'heartbeat\'s IPaddr2 resource (with LVS support) cannot hold an IPv6 VIP',
+                      'use an IPv4 VIP with this backend, or the keepalived backend', host)
+        if hc['digest']:
+            chk.error(path + '.health_check.digest', 'ldirectord cannot compare page digests',
+                      'use expect (a text the page contains) instead, or the keepalived backend', host)
+        if hc['type'] in ('http', 'https') and hc['status_code'] is not None and not 200 <= hc['status_code'] <= 299:
+            chk.error(path + '.health_check.status_code', 'ldirectord accepts only 2xx answers, got %s' % hc['status_code'],
+                      'check a URL that answers 2xx, or use the keepalived backend', host)
+        if hc['type'] == 'dns' and hc['dns_type'] not in ('A', 'PTR'):
+            chk.error(path + '.health_check.dns_type', 'ldirectord\'s DNS check asks only A or PTR, got %s' % hc['dns_type'],
+                      'use dns_type: A (or PTR)', host)
 
 
 class Model(object):

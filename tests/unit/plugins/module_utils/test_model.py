@@ -127,7 +127,7 @@ def test_two_clusters_in_one_inventory():
 
 def test_fwmark_ipv6_and_backend_switch():
     cluster = with_service(port=None, fwmark=7, vip='2001:db8::100')
-    for backend in ('keepalived', 'heartbeat_ldirectord'):
+    for backend in ('keepalived',):
         cluster['lvs_backend'] = backend
         model = Model(*inventory(cluster))
         assert model.errors == [], backend
@@ -208,7 +208,7 @@ BAD = [
     ('unknown service key', lambda: inventory(with_service(lb_algo='rr')), 'lvs_virtual_services[0].lb_algo', 'not a known'),
     ('heartbeat deadtime', lambda: inventory(dict(CLUSTER, lvs_backend='heartbeat_ldirectord',
                                                   lvs_heartbeat={'authkey': 'long-enough', 'keepalive': 5, 'deadtime': 5})),
-     'lvs_heartbeat.deadtime', 'greater than keepalive'),
+     'lvs_heartbeat.deadtime', 'greater than twice keepalive'),
     ('heartbeat authkey', lambda: inventory(dict(CLUSTER, lvs_backend='heartbeat_ldirectord', lvs_heartbeat={})),
      'lvs_heartbeat.authkey', 'required'),
     ('piranha deadtime', lambda: inventory(dict(CLUSTER, lvs_backend='piranha', lvs_piranha={'keepalive': 10, 'deadtime': 5})),
@@ -233,6 +233,20 @@ BAD = [
      'same address'),
     ('cluster vars differ', lambda: inventory(dr_extra={'dr2': {'lvs_interface': 'eth1'}}), 'lvs_cluster_name',
      'cluster variables differ'),
+    ('heartbeat deadtime twice keepalive', lambda: inventory(dict(CLUSTER, lvs_backend='heartbeat_ldirectord',
+                                                                  lvs_heartbeat={'authkey': 'long-enough', 'keepalive': 2,
+                                                                                 'deadtime': 4, 'initdead': 30})),
+     'lvs_heartbeat.deadtime', 'twice keepalive'),
+    ('ldirectord ipv6', lambda: inventory(dict(with_service(vip='2001:db8::100'), lvs_backend='heartbeat_ldirectord')),
+     'lvs_virtual_services[0].vip', 'IPv6'),
+    ('ldirectord digest', lambda: inventory(dict(with_service(health_check={'type': 'http', 'digest': 'a' * 32}),
+                                                 lvs_backend='heartbeat_ldirectord')),
+     'lvs_virtual_services[0].health_check.digest', 'digest'),
+    ('ldirectord status', lambda: inventory(dict(with_service(health_check={'type': 'http', 'status_code': 301}),
+                                                 lvs_backend='heartbeat_ldirectord')),
+     'lvs_virtual_services[0].health_check.status_code', '2xx'),
+    ('ldirectord sync', lambda: inventory(dict(CLUSTER, lvs_backend='heartbeat_ldirectord', lvs_sync_daemon=True)),
+     'lvs_sync_daemon', 'sync daemon'),
     ('piranha ipv6', lambda: inventory(dict(with_service(vip='2001:db8::100'), lvs_backend='piranha')),
      'lvs_virtual_services[0].vip', 'only IPv4'),
     ('timeouts key', lambda: inventory(with_cluster(lvs_timeouts={'tcp': 900, 'sctp': 3})), 'lvs_timeouts.sctp', 'not a known'),
