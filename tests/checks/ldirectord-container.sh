@@ -13,10 +13,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 image=localhost/lvs-ldirectord-test:bookworm
 net=lvs-ldt-net
-subnet=203.0.113.224/28
-dr1=203.0.113.226
-dr2=203.0.113.227
-vip=203.0.113.230
+subnet=198.51.100.64/28
+dr1=198.51.100.66
+dr2=198.51.100.67
+vip=198.51.100.70
 secret="ldt-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 work=$(mktemp -d /tmp/ldirectord-container.XXXXXX)
 pods=(ldt-dr1 ldt-dr2)
@@ -83,8 +83,8 @@ all:
       children:
         ldt_realservers:
           hosts:
-            ldt-rs1: {ansible_host: 203.0.113.233}
-            ldt-rs2: {ansible_host: 203.0.113.234}
+            ldt-rs1: {ansible_host: 198.51.100.73}
+            ldt-rs2: {ansible_host: 198.51.100.74}
 INV
 }
 cat > "$work/play.yml" <<'PLAY'
