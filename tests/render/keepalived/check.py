@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import yaml
 
@@ -74,6 +75,12 @@ def keepalived_test(work, conf):
     return proc.returncode, (proc.stdout + proc.stderr).strip()
 
 
+def test_all(work, paths):
+    """keepalived -t for many files, two at a time (the CI machine has two cores)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(paths, pool.map(lambda path: keepalived_test(work, path), paths)))
+
+
 def main():
     start = time.monotonic()
     failures = []
@@ -95,6 +102,7 @@ def main():
 
         fixtures = sorted(f[:-4] for f in os.listdir(os.path.join(HERE, "fixtures")) if f.endswith(".yml"))
         passed = 0
+        results = test_all(work, [os.path.join(out, name + ".conf") for name in fixtures])
         for name in fixtures:
             with open(os.path.join(HERE, "fixtures", name + ".yml")) as src:
                 fixture = yaml.safe_load(src)
@@ -117,7 +125,7 @@ def main():
                     continue
                 if line.count("{") + line.count("}") > 1 or re.search(r"\{\s*\S", line):
                     problems.append("line %d has more than one keyword/brace: %r" % (lineno, line))
-            rc, output = keepalived_test(work, conf)
+            rc, output = results[conf]
             if rc != 0:
                 problems.append("keepalived -t exited %d: %s" % (rc, output))
             if problems:
@@ -142,6 +150,7 @@ def main():
             failures.append("inventory render")
             log("FAIL render-inventory playbook exited %d" % proc.returncode)
         inv_passed = 0
+        results = test_all(work, [os.path.join(inv_out, name) for name in inventory_files])
         for name in inventory_files:
             host = name[len("inventory-"):-len(".conf")]
             with open(os.path.join(inv_out, name)) as src:
@@ -152,7 +161,7 @@ def main():
             for pattern in (r"nb_get_retry", r"\blb_algo\b", r"\blb_kind\b"):
                 if re.search(pattern, text):
                     problems.append("old keyword /%s/" % pattern)
-            rc, output = keepalived_test(work, os.path.join(inv_out, name))
+            rc, output = results[os.path.join(inv_out, name)]
             if rc != 0:
                 problems.append("keepalived -t exited %d: %s" % (rc, output))
             if problems:
@@ -165,7 +174,8 @@ def main():
                 log("ok   %s: keepalived -t rc=0 (model plugin view of %s)" % (name, host))
 
         caught = 0
-        for label, source, pattern, repl, want in NEGATIVE:
+        broken_files = []
+        for index, (label, source, pattern, repl, want) in enumerate(NEGATIVE, 1):
             with open(os.path.join(out, source + ".conf")) as src:
                 text = src.read()
             broken, subs = re.subn(pattern, repl, text, count=want)
@@ -173,10 +183,13 @@ def main():
                 failures.append("negative: " + label)
                 log("FAIL negative %r: mutation did not apply to %s" % (label, source))
                 continue
-            path = os.path.join(out, "negative-%d.conf" % (NEGATIVE.index((label, source, pattern, repl, want)) + 1))
+            path = os.path.join(out, "negative-%d.conf" % index)
             with open(path, "w") as dst:
                 dst.write(broken)
-            rc, output = keepalived_test(work, path)
+            broken_files.append((label, path))
+        results = test_all(work, [path for _, path in broken_files])
+        for label, path in broken_files:
+            rc, output = results[path]
             if rc == 0:
                 failures.append("negative: " + label)
                 log("FAIL negative %r: keepalived -t exited 0 on a broken file" % label)
