@@ -20,7 +20,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec=dict(host=dict(type='str')))
+        args = self.validate_argument_spec(argument_spec=dict(host=dict(type='str')))[1]
         host = args['host'] or task_vars.get('inventory_hostname')
         model = model_from_task_vars(task_vars)
         result['changed'] = False

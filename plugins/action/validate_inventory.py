@@ -22,7 +22,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=dict(fail_on_warnings=dict(type='bool', default=False)))
+        args = self.validate_argument_spec(argument_spec=dict(fail_on_warnings=dict(type='bool', default=False)))[1]
         model = model_from_task_vars(task_vars or {})
         for warning in model.warnings:
             display.warning('lvs.cluster: %s' % warning)

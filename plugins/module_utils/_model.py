@@ -410,7 +410,7 @@ def _cluster_settings(chk, hv, host):
     c['notification_email'] = emails
     c['notification_email_from'] = hv.get('lvs_notification_email_from', 'lvs@%s.invalid' % c['name'])
     smtp = str(hv.get('lvs_smtp_server', '127.0.0.1'))
-    smtp_host, _, smtp_port = smtp.rpartition(':') if smtp.count(':') == 1 else (smtp, '', '')
+    smtp_host, smtp_port = smtp.rsplit(':', 1) if smtp.count(':') == 1 else (smtp, '')
     if chk.ip(smtp_host, 'lvs_smtp_server', 'give an IP address, optionally with :port', host) is not None:
         c['smtp_server'] = smtp_host
     else:
