@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
-# Single-quoted "$1" in mmdebstrap hooks and ${Package} in dpkg-query formats are expanded later, on purpose.
-# shellcheck disable=SC2016
 # Build (or reuse) the lvs.cluster lab guest image: Debian 12 with Debian's kernel (IPVS as modules),
 # systemd, sshd with a generated root key, python3 and every package the collection's roles install.
 #
-# The image is cached under $LAB_CACHE_DIR/<key>/ where <key> is the sha256 of the recipe files
-# (this script and everything under lab/image/). It is rebuilt only when the recipe changes.
+# The image is cached under $LAB_CACHE_DIR/<key>/ where <key> is the sha256 of the recipe: every file under
+# lab/image/ (build-rootfs.sh does the building; packages.txt, python-requirements.txt, the files copied into the
+# image). It is rebuilt only when the recipe changes. This script only caches, locks and prunes.
 #
 # Usage: lab/build-image.sh [--force] [--print-key] [--check] [--prune]
 #   (no option)  build the image if it is not cached; print its directory on stdout
 #   --force      rebuild even if a cached image exists
 #   --print-key  print the cache key of the current recipe and exit
 #   --check      exit 0 if the image of the current recipe is cached, 1 if not
-#   --prune      remove cached images of other recipes and exit
+#   --prune      remove cached images of other recipes (except those a running lab uses) and exit
 #
 # Output directory content: rootfs.raw (ext4, sparse), vmlinuz, initrd.img, id_ed25519(.pub), manifest.txt
 #
@@ -28,9 +27,6 @@ MIRROR=${LAB_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${LAB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 IMAGE_SIZE=${LAB_IMAGE_SIZE:-3G}
 CACHE_KEEP=${LAB_CACHE_KEEP:-3}
-SUITE=bookworm
-# Fixed timestamps in the image (files, filesystem) so two builds of one recipe differ only by package updates.
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1704067200}
 
 log() { printf '[build-image %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -39,7 +35,7 @@ recipe_key() {
     # Hash of the recipe: relative path + content of every recipe file, in a stable order.
     (
         cd "$LAB_DIR"
-        { echo build-image.sh; find image -type f -o -type l; } | LC_ALL=C sort | while read -r f; do
+        find image -type f -o -type l | LC_ALL=C sort | while read -r f; do
             printf '%s %s %s\n' "$f" "$(stat -c %a "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)"
         done
     ) | sha256sum | cut -d' ' -f1
@@ -72,6 +68,15 @@ find_pip() {
     return 1
 }
 
+# Is a file of directory $1 open (a running guest's base image)?
+in_use() {
+    local fd
+    for fd in /proc/[0-9]*/fd/*; do
+        if [[ $(readlink "$fd" 2> /dev/null) == "$1"/* ]]; then return 0; fi
+    done
+    return 1
+}
+
 prune() {
     local keep=$1 n=0 d
     # Newest first; keep the current key and the newest others up to CACHE_KEEP in total.
@@ -80,8 +85,12 @@ prune() {
         if [[ $(basename "$d") == "$KEY" ]]; then continue; fi
         n=$((n + 1))
         if ((n >= keep)); then
-            log "pruning old image $d"
-            rm -rf -- "$d"
+            if in_use "$d"; then
+                log "keeping old image $d: a running guest uses it"
+            else
+                log "pruning old image $d"
+                rm -rf -- "$d"
+            fi
         fi
     done < <(find "$CACHE_ROOT" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended \
         -regex '.*/[0-9a-f]{64}' -printf '%T@ %p\n' 2>/dev/null | sort -rn | cut -d' ' -f2-)
@@ -134,7 +143,6 @@ cleanup() {
     ((rc == 0)) || log "build failed (rc=$rc); nothing was cached"
 }
 trap cleanup EXIT
-ROOT=$WORK/rootfs
 STAGE=$WORK/out
 mkdir -p "$STAGE" "$CACHE_ROOT/debs"
 
@@ -142,107 +150,23 @@ log "recipe key $KEY"
 log "generating the root SSH key pair"
 ssh-keygen -q -t ed25519 -N '' -C "lvs-cluster-lab-$KEY" -f "$STAGE/id_ed25519"
 
-log "downloading Python wheels (pure python, hash-checked)"
-mkdir -p "$WORK/wheels"
-PIP_PYTHON=$(find_pip) || die "no pip found (apt-get install python3-pip)"
-"$PIP_PYTHON" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
-    --require-hashes -r "$RECIPE_DIR/python-requirements.txt" -d "$WORK/wheels" >&2
-T_WHEELS=$(date +%s)
-
-mapfile -t PACKAGES < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$RECIPE_DIR/packages.txt")
-INCLUDE=$(IFS=,; echo "${PACKAGES[*]}")
-
-log "mmdebstrap $SUITE: ${#PACKAGES[@]} packages (+ dependencies); downloaded .debs are reused from $CACHE_ROOT/debs"
-# Hooks run on the host with $1 = the root directory being built.
-mmdebstrap --mode=root --variant=apt --format=directory \
-    --aptopt='Acquire::Languages "none"' \
-    --aptopt='APT::Install-Recommends "false"' \
-    --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/doc/*' \
-    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' \
-    --dpkgopt='path-exclude=/usr/share/info/*' \
-    --include="$INCLUDE" \
-    --skip=essential/unlink \
-    --skip=cleanup/apt/lists \
-    --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
-    --setup-hook="sync-in '$CACHE_ROOT/debs' /var/cache/apt/archives/" \
-    --setup-hook="cp -a '$RECIPE_DIR/initramfs/.' \"\$1/\"" \
-    --customize-hook="find '$CACHE_ROOT/debs' -maxdepth 1 -name '*.deb' -delete" \
-    --customize-hook="sync-out /var/cache/apt/archives '$CACHE_ROOT/debs'" \
-    --customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb' \
-    "$SUITE" "$ROOT" \
-    "deb $MIRROR $SUITE main" \
-    "deb $MIRROR $SUITE-updates main" \
-    "deb $SECURITY_MIRROR $SUITE-security main" >&2
-T_DEBOOTSTRAP=$(date +%s)
-
-log "customizing the root filesystem"
-cp -a "$RECIPE_DIR/overlay/." "$ROOT/"
-install -d -m 0700 "$ROOT/root/.ssh"
-install -m 0600 "$STAGE/id_ed25519.pub" "$ROOT/root/.ssh/authorized_keys"
-# A fixed, valid machine-id avoids systemd's first-boot logic (which could prompt on the console);
-# lab/labctl gives every guest its own id with systemd.machine_id= on the kernel command line.
-echo 4c56534c41424c56534c41424d414348 > "$ROOT/etc/machine-id"
-rm -f "$ROOT/etc/resolv.conf"
-: > "$ROOT/etc/resolv.conf"
-
-# pyroute2 from the wheel into the system's site directory (the wheel is pure python: unzip it).
-PYVER=$(chroot "$ROOT" python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-SITE=$ROOT/usr/local/lib/python$PYVER/dist-packages
-mkdir -p "$SITE"
-for whl in "$WORK"/wheels/*.whl; do
-    python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$whl" "$SITE"
-done
-chroot "$ROOT" python3 -m compileall -q "/usr/local/lib/python$PYVER/dist-packages" > /dev/null
-PYROUTE2=$(chroot "$ROOT" python3 -c 'import pyroute2; print(pyroute2.__version__)')
-
-# Units: the roles enable the daemons they manage; nothing of the cluster starts by itself.
-# nginx is there for the lab's real servers (playbooks/lab_webservers.yml writes their page and starts it).
-# ipvsadm (rule restore at boot) and logd (heartbeat's log daemon) are sysv/LSB units the roles may enable too.
-chroot "$ROOT" systemctl disable --quiet keepalived.service heartbeat.service ldirectord.service nginx.service \
-    ipvsadm.service logd.service systemd-pstore.service 2> /dev/null
-chroot "$ROOT" systemctl enable --quiet lvslab-boot.service
-for unit in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer e2scrub_reap.service \
-    fstrim.timer man-db.timer getty@tty1.service getty-static.service systemd-networkd-wait-online.service \
-    systemd-binfmt.service proc-sys-fs-binfmt_misc.automount; do
-    chroot "$ROOT" systemctl mask --quiet "$unit"
-done
-for unit in keepalived heartbeat ldirectord nginx ipvsadm logd; do
-    state=$(chroot "$ROOT" systemctl is-enabled "$unit.service" 2>/dev/null || true)
-    [[ $state == disabled ]] || die "$unit.service is '$state' in the image, expected disabled"
-done
-
-KVER=$(basename "$(find "$ROOT/boot" -maxdepth 1 -name 'vmlinuz-*' | LC_ALL=C sort | tail -n1)")
-KVER=${KVER#vmlinuz-}
-[[ -n $KVER && -f $ROOT/boot/initrd.img-$KVER ]] || die "no kernel/initrd found in $ROOT/boot"
-[[ -d $ROOT/lib/modules/$KVER/kernel/net/netfilter/ipvs ]] || die "kernel $KVER has no IPVS modules"
-cp "$ROOT/boot/vmlinuz-$KVER" "$STAGE/vmlinuz"
-cp "$ROOT/boot/initrd.img-$KVER" "$STAGE/initrd.img"
-T_CUSTOMIZE=$(date +%s)
-
-log "creating the ext4 image ($IMAGE_SIZE, sparse)"
-mkfs.ext4 -q -F -L lvslab-root -U 4c56534c-4142-4c56-534c-414246530001 -E hash_seed=4c56534c-4142-4c56-534c-414248534431 \
-    -d "$ROOT" "$STAGE/rootfs.raw" "$IMAGE_SIZE" >&2
-T_MKFS=$(date +%s)
+WORK=$WORK STAGE=$STAGE DEBS=$CACHE_ROOT/debs MIRROR=$MIRROR SECURITY_MIRROR=$SECURITY_MIRROR IMAGE_SIZE=$IMAGE_SIZE \
+    bash "$RECIPE_DIR/build-rootfs.sh"
 
 {
     echo "key=$KEY"
     echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "suite=$SUITE"
-    echo "kernel=$KVER"
-    echo "pyroute2=$PYROUTE2"
-    echo "image_size=$IMAGE_SIZE"
-    echo "rootfs_used=$(du -sh --apparent-size "$ROOT" | cut -f1)"
-    echo "seconds_total=$((T_MKFS - T0))"
-    echo "--- packages"
-    chroot "$ROOT" dpkg-query -W -f '${Package} ${Version}\n' "${PACKAGES[@]}"
+    echo "seconds_total=$(($(date +%s) - T0))"
+    cat "$STAGE/manifest.body"
 } > "$STAGE/manifest.txt"
+rm -f "$STAGE/manifest.body"
 
-rm -rf -- "$OUT"
+if [[ -d $OUT ]]; then
+    in_use "$OUT" && die "$OUT is in use by running guests: take the lab down before --force"
+    rm -rf -- "$OUT"
+fi
 mv "$STAGE" "$OUT"
 prune "$CACHE_KEEP"
 T_END=$(date +%s)
-log "timings: wheels $((T_WHEELS - T0))s, mmdebstrap $((T_DEBOOTSTRAP - T_WHEELS))s, customize $((T_CUSTOMIZE - T_DEBOOTSTRAP))s, mkfs $((T_MKFS - T_CUSTOMIZE))s, total $((T_END - T0))s"
-log "image ready: $OUT (kernel $KVER, pyroute2 $PYROUTE2)"
+log "image ready in $((T_END - T0))s: $OUT"
 echo "$OUT"

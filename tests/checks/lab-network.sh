@@ -38,11 +38,11 @@ fails() { ! "$@" > /dev/null 2>&1; }
 
 if command -v shellcheck > /dev/null; then
     t "shellcheck lab scripts" shellcheck -x "$ROOT/lab/labctl" "$ROOT/lab/build-image.sh" "$ROOT/lab/smoke.sh" \
-        "$ROOT/lab/image/overlay/usr/local/sbin/lvslab-boot" "${BASH_SOURCE[0]}"
+        "$ROOT/lab/image/build-rootfs.sh" "$ROOT/lab/image/overlay/usr/local/sbin/lvslab-boot" "${BASH_SOURCE[0]}"
 else
     echo "skip - shellcheck not installed (apt-get install shellcheck)"
 fi
-t "bash -n lab scripts" bash -n "$ROOT/lab/labctl" "$ROOT/lab/build-image.sh" "$ROOT/lab/smoke.sh"
+t "bash -n lab scripts" bash -n "$ROOT/lab/labctl" "$ROOT/lab/build-image.sh" "$ROOT/lab/smoke.sh" "$ROOT/lab/image/build-rootfs.sh"
 
 key1=$("$ROOT/lab/build-image.sh" --print-key)
 key2=$("$ROOT/lab/build-image.sh" --print-key)
