@@ -64,6 +64,18 @@ t "labctl status says the lab is down (exit 3)" bash -c '"$1" status > /dev/null
 t "labctl exec refuses to run without a lab" fails "$LABCTL" exec true
 t "labctl down without a lab succeeds" "$LABCTL" down
 
+# Another session holding the lab lock: down and kill must refuse (unless LAB_FORCE=1).
+flock -o "$LAB_LOCK" sleep 60 &
+other=$!
+for _ in $(seq 1 50); do grep -q " $other " /proc/locks && break; sleep 0.1; done
+t "down refuses while another session holds the lock" fails "$LABCTL" down
+t "kill refuses while another session holds the lock" fails "$LABCTL" kill dr1
+t "LAB_FORCE=1 down goes ahead" env LAB_FORCE=1 "$LABCTL" down
+sleeper=$(pgrep -P "$other" || true)
+kill "$other" ${sleeper:+"$sleeper"} 2> /dev/null || true
+wait "$other" 2> /dev/null || true
+t "down goes ahead once the other session is gone" "$LABCTL" down
+
 "$LABCTL" net
 t "net: namespace exists" bash -c 'ip netns list | grep -qw "$LAB_NETNS"'
 t "net: br0 has the controller address 192.0.2.1/24" \
