@@ -6,7 +6,10 @@ set -eu
 suite=bookworm
 mirror=${LVS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=systemd-sysv,dbus,python3,python3-apt,iproute2,iputils-arping,procps,kmod,ca-certificates
+# The hooks' "$1" is the chroot directory, expanded by mmdebstrap when it runs them: single quotes on purpose.
+# shellcheck disable=SC2016
 hook1='chroot "$1" systemctl mask getty@tty1.service console-getty.service systemd-logind.service >/dev/null 2>&1 || true'
+# shellcheck disable=SC2016
 hook2='rm -f "$1"/etc/machine-id && touch "$1"/etc/machine-id'
 recipe_hash=$(printf '%s\n' "$suite" "$packages" "$hook1" "$hook2" | sha256sum | cut -c1-12)
 image=localhost/lvs-debian12-rs:$recipe_hash

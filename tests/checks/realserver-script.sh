@@ -12,8 +12,9 @@ chmod 0755 "$work"
 fail=0
 ok() { echo "ok   $1"; }
 bad() { echo "FAIL $1"; fail=1; }
-has() { grep -qF -- "$2" "$1" && ok "$(basename "$(dirname "$1")")/$(basename "$1") has: $2" || bad "$1 lacks: $2"; }
-lacks() { grep -qF -- "$2" "$1" && bad "$1 has unexpected: $2" || ok "$(basename "$(dirname "$1")")/$(basename "$1") lacks: $2"; }
+short() { echo "$(basename "$(dirname "$1")")/$(basename "$1")"; }
+has() { if grep -qF -- "$2" "$1"; then ok "$(short "$1") has: $2"; else bad "$1 lacks: $2"; fi; }
+lacks() { if grep -qF -- "$2" "$1"; then bad "$1 has unexpected: $2"; else ok "$(short "$1") lacks: $2"; fi; }
 
 cat > "$work/render.yml" <<'YAML'
 ---
@@ -155,12 +156,12 @@ has "$work/out/tun/sysctl.conf" 'net.ipv4.conf.all.rp_filter = 0'
 has "$work/out/dr/lvs-realserver.service" "ExecStart=$work/out/dr/lvs-realserver apply"
 has "$work/out/dr/lvs-realserver.service" "ExecStop=$work/out/dr/lvs-realserver stop"
 for case in dr dr-less tun; do
-    sh -n "$work/out/$case/lvs-realserver" && ok "$case: sh -n" || bad "$case: shell syntax"
+    if sh -n "$work/out/$case/lvs-realserver"; then ok "$case: sh -n"; else bad "$case: shell syntax"; fi
     if command -v shellcheck >/dev/null 2>&1; then
-        shellcheck -s sh "$work/out/$case/lvs-realserver" && ok "$case: shellcheck" || bad "$case: shellcheck"
+        if shellcheck -s sh "$work/out/$case/lvs-realserver"; then ok "$case: shellcheck"; else bad "$case: shellcheck"; fi
     fi
 done
 
 timeout 120 unshare --net --mount --fork "$work/functional.sh" "$work/out" || fail=1
-[ "$fail" -eq 0 ] && echo "realserver-script: all checks passed" || echo "realserver-script: FAILED"
+if [ "$fail" -eq 0 ]; then echo "realserver-script: all checks passed"; else echo "realserver-script: FAILED"; fi
 exit "$fail"

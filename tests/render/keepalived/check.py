@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Render matrix for roles/director_keepalived/templates/keepalived.conf.j2.
 
 1. Render every fixture through the role's real template (render.yml, ansible-playbook on localhost).
