@@ -186,7 +186,7 @@ def main():
             with open(path, "w") as dst:
                 dst.write(broken)
             broken_files.append((label, path))
-        results = test_all(work, [path for _, path in broken_files])
+        results = test_all(work, [path for dummy, path in broken_files])
         for label, path in broken_files:
             rc, output = results[path]
             if rc == 0:
