@@ -330,8 +330,9 @@ power_cut() {
 if ((DO_KILL)); then stage power-cut power_cut; fi
 
 # ---------------------------------------------------------------- 6. issue 5: scale-out under load, zero failed requests
+POLL_STOP=$OUT/poll.stop
 scale_out() {
-    local stop=$OUT/poll.stop r
+    local stop=$POLL_STOP r rc=0
     rm -f "$stop"
     t0=$(date +%s)
     "$LABCTL" up rs3
@@ -340,9 +341,8 @@ scale_out() {
     echo "client polling http://$VIP/ at $POLL_RATE requests/s during site.yml with rs3 added"
     client "{\"mode\": \"poll\", \"vip\": \"$VIP\", \"rate\": $POLL_RATE, \"max_seconds\": 1800, \"stop\": \"$stop\"}" > "$OUT/scaleout-poll.json" &
     POLL_PID=$!
-    trap 'touch "$stop"' EXIT
+    trap 'touch "$POLL_STOP"' EXIT # the client stops whatever happens
     sleep 2
-    local rc=0
     t0=$(date +%s)
     ap site.yml -i inventories/lab -i inventories/lab_scaleout || rc=$?
     note "scale-out: site.yml with rs3 (s)" "$(($(date +%s) - t0))"
