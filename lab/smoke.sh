@@ -24,8 +24,8 @@ RUN=${LAB_RUN_DIR:-$LAB_DIR/run}
 [[ $(id -u) -eq 0 ]] || { echo "smoke.sh must run as root" >&2; exit 1; }
 if [[ -z ${LVSLAB_SMOKE_LOCKED:-} ]]; then
     export LVSLAB_SMOKE_LOCKED=1
-    echo "[smoke] waiting for the lab lock $LOCK (up to 1 h)" >&2
-    exec flock -w 3600 "$LOCK" "$0" "$@"
+    echo "[smoke] waiting for the lab lock $LOCK (up to ${LAB_LOCK_TIMEOUT:-3600}s)" >&2
+    exec flock -w "${LAB_LOCK_TIMEOUT:-3600}" "$LOCK" "$0" "$@"
 fi
 
 PASS=0
