@@ -101,15 +101,33 @@ def test_unit_restores_vips_like_a_boot(host):
     assert not arp_reply(host, VIP)
 
 
-def _playbook(state):
+def _playbook(state, expect_rc=0, **extra):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     cmd = ["ansible-playbook", "-i", INVENTORY_DIR, os.path.join(SCENARIO, "converge.yml"),
            "-e", "realserver_dr_state=%s" % state]
+    for key, value in extra.items():
+        cmd += ["-e", "%s=%s" % (key, value)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == expect_rc, proc.stdout + proc.stderr
+    if expect_rc:
+        return proc.stdout + proc.stderr
     recap = [line for line in proc.stdout.splitlines() if re.match(r"lvs-molecule-rs1\s+: ok=", line)]
     assert recap, proc.stdout
     return int(recap[-1].split("changed=")[1].split()[0])
+
+
+def test_nat_gateway_check(host):
+    # The scenario's cluster has a NAT service too: its real servers must route through the inside VIP 198.51.100.1.
+    out = _playbook("present", expect_rc=2, realserver_dr_nat_gateway_check="fail")
+    assert "default gateway must be the directors' inside VIP (198.51.100.1)" in " ".join(out.split())
+    default = host.check_output("ip route show default").strip()
+    host.run_expect([0], "ip addr add 198.51.100.21/24 dev lvs0")
+    host.run_expect([0], "ip route replace default via 198.51.100.1 dev lvs0")
+    try:
+        assert _playbook("present", realserver_dr_nat_gateway_check="fail") == 0
+    finally:
+        host.run_expect([0], "ip route replace %s" % default)
+        host.run_expect([0], "ip addr del 198.51.100.21/24 dev lvs0")
 
 
 def test_state_absent_removes_cleanly_then_present_restores(host):
