@@ -24,10 +24,11 @@ class ActionModule(ActionBase):
         host = args['host'] or task_vars.get('inventory_hostname')
         model = model_from_task_vars(task_vars)
         result['changed'] = False
-        if model.errors:
+        errors = model.errors_for(host)
+        if errors:
             result['failed'] = True
-            result['msg'] = 'The lvs.cluster inventory model is invalid (run site.yml --tags lvs_validate):\n%s' % (
-                '\n'.join('  - %s' % p for p in model.errors))
+            result['msg'] = 'The lvs.cluster inventory model is invalid for %s (run site.yml --tags lvs_validate):\n%s' % (
+                host, '\n'.join('  - %s' % p for p in errors))
             return result
         cluster, me = model.director_view(host)
         realserver = model.realserver_view(host)

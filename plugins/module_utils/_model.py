@@ -137,6 +137,7 @@ class Problem(object):
         self.fix = fix
         self.severity = severity
         self.host = host
+        self.cluster = None  # name of the cluster the problem belongs to; None = the whole inventory
 
     def __str__(self):
         where = '%s (host %s)' % (self.path, self.host) if self.host else self.path
@@ -144,7 +145,7 @@ class Problem(object):
 
     def as_dict(self):
         return {'path': self.path, 'message': self.message, 'fix': self.fix,
-                'severity': self.severity, 'host': self.host}
+                'severity': self.severity, 'host': self.host, 'cluster': self.cluster}
 
     def __repr__(self):
         return 'Problem(%r)' % str(self)
@@ -491,7 +492,6 @@ def _cluster_settings(chk, hv, host):
         elif not (isinstance(val, str) and val.startswith('/')):
             chk.error('lvs_keepalived.notify.%s' % key, 'must be an absolute script path', 'e.g. /usr/local/bin/notify.sh',
                       host)
-    ka['router_id'] = ka['router_id'] or host
     c['keepalived'] = ka
 
     hb = chk.dict_of(hv.get('lvs_heartbeat'), 'lvs_heartbeat', HEARTBEAT_DEFAULTS, host)
@@ -584,6 +584,14 @@ def _check_service_set(chk, c, host):
         if svc['forwarding'] == 'nat' and not c['nat'].get('inside_vip'):
             chk.error('lvs_nat.inside_vip', 'is required because %s uses NAT forwarding' % path,
                       'set lvs_nat.inside_vip to the real servers\' default gateway VIP', host)
+    for i, svc in enumerate(c['virtual_services']):
+        sorry = svc['sorry_server']
+        if sorry and svc['forwarding'] in ('dr', 'tun') and svc['port'] and sorry.get('port') not in (None, svc['port']):
+            chk.error('lvs_virtual_services[%d].sorry_server.port' % i,
+                      'must equal the virtual port (%s) with %s forwarding' % (svc['port'], svc['forwarding']),
+                      'remove sorry_server.port, or use forwarding: nat', host)
+    if c['backend'] == 'keepalived':
+        _check_keepalived(chk, c, host)
     if c['backend'] == 'heartbeat_ldirectord':
         _check_ldirectord(chk, c, host)
     if c['backend'] == 'piranha':
@@ -591,6 +599,29 @@ def _check_service_set(chk, c, host):
         if len(fwd) > 1:
             chk.error('lvs_virtual_services', 'piranha has one cluster-wide "network" mode; services mix %s' % ', '.join(sorted(fwd)),
                       'use the same forwarding for every service of a piranha cluster', host)
+
+
+def _check_keepalived(chk, c, host):
+    """Cluster-wide rules keepalived's own config test would otherwise reject on the host."""
+    nat = c['nat']
+    if nat.get('inside_vip'):
+        if nat.get('inside_interface') == c['interface']:
+            chk.error('lvs_nat.inside_interface', 'must differ from lvs_interface (%s): the inside VRRP instance reuses the VRID'
+                      % c['interface'], 'name the directors\' interface towards the real servers, e.g. eth1', host)
+        for i, ts in enumerate(c['keepalived']['track_scripts']):
+            if ts.get('weight'):
+                chk.error('lvs_keepalived.track_scripts[%d].weight' % i,
+                          'must be 0 with a NAT inside VIP: trackers of instances in a sync group cannot carry weight',
+                          'set weight: 0 (a failing script then faults the whole group)', host)
+
+
+def _check_quorum(chk, cluster):
+    for i, svc in enumerate(cluster['virtual_services']):
+        total = sum(rs['weight'] for rs in svc.get('real_servers', []))
+        if svc['real_servers'] and svc['quorum'] > total:
+            chk.error('lvs_virtual_services[%d].quorum' % i,
+                      'is %d but the real servers\' weights add up to %d, so the service could never be up' % (svc['quorum'], total),
+                      'lower quorum or raise the weights (lvs_weight)')
 
 
 def _check_ldirectord(chk, c, host):
@@ -657,6 +688,7 @@ class Model(object):
             order.setdefault(settings['name'], []).append(host)
         realservers = set(self.groups.get(REALSERVERS_GROUP, []))
         for name, hosts in order.items():
+            mark = len(chk.problems)
             first = hosts[0]
             settings, problems = per_host[first]
             # Cluster-level problems are reported once (from the first director), not per director.
@@ -674,6 +706,10 @@ class Model(object):
             self._resolve_realservers(chk, cluster, realservers)
             if cluster['backend'] == 'piranha':
                 self._check_piranha(chk, cluster)
+            if cluster['backend'] == 'keepalived':
+                _check_quorum(chk, cluster)
+            for problem in chk.problems[mark:]:
+                problem.cluster = name
         self._check_vrids(chk)
         self.problems = chk.problems
 
@@ -796,6 +832,16 @@ class Model(object):
                           'give each keepalived cluster on a segment its own VRID, or set lvs_l2_segment if they are on different segments')
             seen.setdefault(key, name)
 
+    def errors_for(self, host):
+        """Errors that concern one host: those of the clusters it directs or serves, and inventory-wide ones."""
+        clusters = set()
+        if host in self.host_cluster:
+            clusters.add(self.host_cluster[host])
+        for name, c in self.clusters.items():
+            if any(rs['host'] == host for svc in c['virtual_services'] for rs in svc.get('real_servers', [])):
+                clusters.add(name)
+        return [p for p in self.errors if p.cluster is None or p.cluster in clusters]
+
     # -- per-host views -------------------------------------------------------------------------
     def director_view(self, host):
         name = self.host_cluster.get(host)
@@ -804,6 +850,7 @@ class Model(object):
         cluster = self.clusters[name]
         me = dict(next(e for e in cluster['directors'] if e['host'] == host))
         me['peers'] = [e['address'] for e in cluster['directors'] if e['host'] != host]
+        me['router_id'] = cluster['keepalived']['router_id'] or host
         return cluster, me
 
     def realserver_view(self, host):
@@ -831,7 +878,6 @@ class Model(object):
 def _public(settings):
     """Cluster settings without the per-host parts, for comparing directors of a cluster."""
     out = copy.deepcopy(settings)
-    out['keepalived'].pop('router_id', None)
     return out
 
 

@@ -15,7 +15,8 @@ version_added: 1.0.0
 description:
   - Builds the model of the whole inventory on the controller (see C(docs/model.md)) and returns the resolved view of the
     current host, with every default applied; the roles of this collection render their configuration only from it.
-  - Fails with the complete list of problems when the inventory is invalid.
+  - Fails with the complete list of problems of the host's own cluster(s) (and inventory-wide ones) when they are invalid;
+    problems of unrelated clusters are left to M(lvs.cluster.validate_inventory).
   - Never contacts the managed host. The result holds secrets (VRRP, heartbeat and piranha passwords); use C(no_log) on the task.
 options:
   host:

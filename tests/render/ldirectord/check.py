@@ -99,13 +99,17 @@ ABSENT = {
     'https-nat-a': {'ldirectord.cf': [r'    receive=.*'], 'timeouts.conf': [r'.*']},
     'misc-a': {'haresources': [r'.*192\.0\.2\.105/32/eth0.*192\.0\.2\.105/32/eth0.*']},
 }
-# The role's model check must refuse these clusters, naming the variable.
-PROBLEMS = {
+# The controller-side model (cluster_model, the same checks as validate_inventory) must refuse these clusters
+# before the role runs, naming the variable.
+REFUSED = {
     'neg-digest-a': ['health_check.digest'],
     'neg-status-a': ['health_check.status_code', '301'],
-    'neg-ipv6-a': ['lvs_virtual_services[www6].vip', 'IPv6'],
+    'neg-ipv6-a': ['lvs_virtual_services[0].vip', 'IPv6'],
     'neg-deadtime-a': ['lvs_heartbeat.deadtime'],
     'neg-sync-a': ['lvs_sync_daemon', 'health_check.dns_type', 'MX'],
+}
+# The role's own model check must refuse these clusters, naming the variable.
+PROBLEMS = {
     'neg-backend-a': ['lvs_backend is keepalived'],
 }
 # ldirectord must reject these.
@@ -205,12 +209,22 @@ def run(out):
         return 1
     if SECRET in proc.stdout or SECRET in proc.stderr:
         fail('the heartbeat secret appears in the render run output')
-    rendered = {}
+    rendered, refused = {}, {}
     for name in sorted(os.listdir(out)):
         if name.endswith('.json'):
             with open(os.path.join(out, name)) as handle:
-                rendered[name[:-5]] = json.load(handle)
+                data = json.load(handle)
+            (refused if data.get('refused_by') else rendered)[name[:-5]] = data
     ok('rendered %d directors' % len(rendered))
+    if set(refused) != set(REFUSED):
+        fail('the model refused %s, expected %s' % (sorted(refused), sorted(REFUSED)))
+    for host, expected in sorted(REFUSED.items()):
+        text = '\n'.join(refused.get(host, {}).get('problems', []))
+        missing = [e for e in expected if e not in text]
+        if missing:
+            fail('%s: the controller-side model should name %s, got %r' % (host, missing, text))
+        else:
+            ok('%s refused by the controller-side model: %s' % (host, ' | '.join(refused[host]['problems'][1:])))
 
     # Files are identical on every director of a cluster.
     clusters = {}

@@ -255,7 +255,7 @@ def _main(work):
     for needle in ('lvs_virtual_services[0].vip: piranha supports only IPv4',
                    'piranha runs exactly one primary and at most one backup director, the cluster three has 3',
                    'lvs_virtual_services[0].fwmark: piranha reads the mark as a signed int',
-                   'lvs_virtual_services[0].sorry_server.port: piranha always sends to the sorry server on the virtual port 80',
+                   'lvs_virtual_services[0].sorry_server.port (host sorry-a): must equal the virtual port (80)',
                    'lvs_virtual_services[1].health_check.expect: required for a misc check',
                    'piranha (pulse, lvsd, nanny) is packaged only for RHEL/CentOS up to 6'):
         check(needle in flat_log, 'negative run must report %r' % needle)

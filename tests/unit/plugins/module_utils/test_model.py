@@ -77,6 +77,7 @@ def test_valid_seed_topology_resolves():
     assert [d['host'] for d in cluster['directors']] == ['dr1', 'dr2']
     assert me['role'] == 'primary' and me['state'] == 'MASTER' and me['priority'] == 150
     assert me['peers'] == ['192.0.2.12']
+    assert me['router_id'] == 'dr1' and model.director_view('dr2')[1]['router_id'] == 'dr2'
     me2 = model.director_view('dr2')[1]
     assert me2['role'] == 'backup' and me2['state'] == 'BACKUP' and me2['priority'] == 100
     svc = cluster['virtual_services'][0]
@@ -247,6 +248,17 @@ BAD = [
      'lvs_virtual_services[0].health_check.status_code', '2xx'),
     ('ldirectord sync', lambda: inventory(dict(CLUSTER, lvs_backend='heartbeat_ldirectord', lvs_sync_daemon=True)),
      'lvs_sync_daemon', 'sync daemon'),
+    ('quorum unreachable', lambda: inventory(with_service(quorum=5)), 'lvs_virtual_services[0].quorum', 'add up to 2'),
+    ('nat inside interface', lambda: inventory(dict(with_service(forwarding='nat'),
+                                                    lvs_nat={'inside_vip': '198.51.100.1', 'inside_interface': 'eth0'})),
+     'lvs_nat.inside_interface', 'must differ'),
+    ('nat track weight', lambda: inventory(dict(with_service(forwarding='nat'),
+                                                lvs_nat={'inside_vip': '198.51.100.1'},
+                                                lvs_keepalived={'auth_pass': 'x', 'track_scripts': [
+                                                    {'name': 'chk', 'script': '/bin/true', 'weight': 10}]})),
+     'lvs_keepalived.track_scripts[0].weight', 'must be 0'),
+    ('dr sorry port', lambda: inventory(with_service(sorry_server={'address': '192.0.2.50', 'port': 8080})),
+     'lvs_virtual_services[0].sorry_server.port', 'virtual port'),
     ('piranha ipv6', lambda: inventory(dict(with_service(vip='2001:db8::100'), lvs_backend='piranha')),
      'lvs_virtual_services[0].vip', 'only IPv4'),
     ('timeouts key', lambda: inventory(with_cluster(lvs_timeouts={'tcp': 900, 'sctp': 3})), 'lvs_timeouts.sctp', 'not a known'),
@@ -286,6 +298,18 @@ def test_vrid_collision_across_clusters_on_one_segment():
     for host in ('dr3', 'dr4'):
         hv[host]['lvs_l2_segment'] = 'dmz'
     assert not [e for e in errors_of(hv, groups) if e.path == 'lvs_keepalived.vrid']
+
+
+def test_errors_for_a_host_are_those_of_its_cluster():
+    hv, groups = inventory()
+    other = dict(copy.deepcopy(CLUSTER), lvs_cluster_name='api', lvs_keepalived={'vrid': 52, 'auth_pass': 'x'})
+    other['lvs_virtual_services'] = [dict(SERVICE, vip='192.0.2.101', port=0)]
+    hv['dr3'] = dict(other, ansible_host='192.0.2.13')
+    hv['dr4'] = dict(other, ansible_host='192.0.2.14')
+    groups['lvs_directors'] += ['dr3', 'dr4']
+    model = Model(hv, groups)
+    assert [e.path for e in model.errors_for('dr3')] == ['lvs_virtual_services[0].port']
+    assert model.errors_for('dr1') == []
 
 
 def test_single_director_is_a_warning_not_an_error():
