@@ -210,6 +210,31 @@ for c in d["clusters"]:
     echo "=============================================================================="
 }
 
+# The numbers of verify_cluster.yml's JSON report, into the job's report (also when the verify stage failed).
+add_verify_numbers() {
+    [[ -f $OUT/verify.json && ! -f $OUT/verify.numbers ]] || return 0
+    python3 - "$OUT/verify.json" > "$OUT/verify.numbers" << 'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))['clusters'][0]
+out = [('balance: requests / failed', '%s / %s' % (c['balance']['requests'], c['balance']['failed'])),
+       ('balance: per real server', ' '.join('%s=%s' % kv for kv in sorted(c['balance']['counts'].items())))]
+ha, rs = c.get('ha'), c.get('realserver')
+if ha:
+    out += [('failover: %s stopped on %s, VIP answers (s)' % (ha['daemon'], ha['director_stopped']), ha['failover']['seconds']),
+            ('failover: failed requests meanwhile', '%s of %s' % (ha['failover']['failed'], ha['failover']['requests'])),
+            ('failback: %s, VIP back and answering (s)' % ('expected' if ha['failback_expected'] else 'not expected'),
+             ha['failback']['seconds'] if ha['failback_expected'] else 'stayed on ' + ','.join(ha['holders_after_failback'])),
+            ('failback: VIP on %s again, seen there (s)' % ha['director_stopped'], ha.get('vip_back_on_director_seconds'))]
+if rs:
+    out += [('real server: %s stopped on %s, removed (s)' % (rs['service'], rs['host']), rs['removal']['seconds']),
+            ('real server: failed requests until removed', '%s of %s' % (rs['removal']['failed'], rs['removal']['requests'])),
+            ('real server: %s back in rotation (s)' % rs['host'], rs['return']['seconds'])]
+for k, v in out:
+    print('%s\t%s' % (k, v))
+EOF
+    cat "$OUT/verify.numbers" >> "$OUT/numbers.tsv"
+}
+
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -226,6 +251,7 @@ cleanup() {
         STAGE_RC["lab down"]=0
     fi
     ((${#FAILED[@]} == 0)) || ((rc != 0)) || rc=1
+    add_verify_numbers || true
     report "$rc" | tee "$OUT/report.txt"
     exit "$rc"
 }
@@ -279,25 +305,7 @@ note "idempotence (second site.yml)" "changed=0 on every host"
 # ---------------------------------------------------------------- 4. the seed's tests (section 11.6)
 stage verify ap playbooks/verify_cluster.yml -i inventories/lab -e "verify_report_file=$OUT/verify.json" \
     -e "verify_failover_max_seconds=$FAILOVER_MAX" -e "verify_failback_max_seconds=$FAILBACK_MAX"
-python3 - "$OUT/verify.json" > "$OUT/verify.numbers" << 'EOF'
-import json, sys
-c = json.load(open(sys.argv[1]))['clusters'][0]
-out = [('balance: requests / failed', '%s / %s' % (c['balance']['requests'], c['balance']['failed'])),
-       ('balance: per real server', ' '.join('%s=%s' % kv for kv in sorted(c['balance']['counts'].items())))]
-ha, rs = c.get('ha'), c.get('realserver')
-if ha:
-    out += [('failover: %s stopped on %s, VIP answers (s)' % (ha['daemon'], ha['director_stopped']), ha['failover']['seconds']),
-            ('failover: failed requests meanwhile', '%s of %s' % (ha['failover']['failed'], ha['failover']['requests'])),
-            ('failback: %s, VIP back and answering (s)' % ('expected' if ha['failback_expected'] else 'not expected'),
-             ha['failback']['seconds'] if ha['failback_expected'] else 'stayed on ' + ','.join(ha['holders_after_failback']))]
-if rs:
-    out += [('real server: %s stopped on %s, removed (s)' % (rs['service'], rs['host']), rs['removal']['seconds']),
-            ('real server: failed requests until removed', '%s of %s' % (rs['removal']['failed'], rs['removal']['requests'])),
-            ('real server: %s back in rotation (s)' % rs['host'], rs['return']['seconds'])]
-for k, v in out:
-    print('%s\t%s' % (k, v))
-EOF
-cat "$OUT/verify.numbers" >> "$OUT/numbers.tsv"
+add_verify_numbers
 
 # ---------------------------------------------------------------- 5. lab only: power cut of the director holding the VIP
 power_cut() {
