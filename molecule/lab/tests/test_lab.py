@@ -61,6 +61,7 @@ def mac_of(name):
 
 
 def in_ns(*cmd, **kw):
+    kw.setdefault('check', False)
     return subprocess.run(('ip', 'netns', 'exec', NS) + cmd, capture_output=True, text=True, **kw)
 
 
@@ -164,7 +165,7 @@ def test_cluster_healthy_after_the_tests():
     now = [d for d in DIRECTORS if pattern.search(guest(d).check_output('ip -o addr show'))]
     assert len(now) == 1, 'VIP holders after the tests: %s' % now
     pages = set()
-    for _ in range(4 * len(REALSERVERS)):
+    for _attempt in range(4 * len(REALSERVERS)):
         r = in_ns('curl', '-s', '-m', '2', 'http://%s:%d/' % (VIP, PORT), timeout=10)
         assert r.returncode == 0, 'request to the VIP failed: %s' % r.stderr
         pages.add(r.stdout.strip())
