@@ -71,7 +71,9 @@ _FWD_SWITCH = {'nat': '-m', 'tun': '-i', 'dr': '-g', 'local': '-g', 'bypass': '-
 
 TUN_TYPES = {'ipip': 0, 'gue': 1, 'gre': 2}
 TUN_TYPE_NAMES = dict((v, k) for k, v in TUN_TYPES.items())
-TUN_FLAGS = {'nocsum': 0x1, 'csum': 0x2, 'remcsum': 0x4}
+# IP_VS_TUNNEL_ENCAP_FLAG_*: no bit is "nocsum"
+TUN_CHECKSUMS = {'nocsum': 0, 'csum': 0x1, 'remcsum': 0x2}
+TUN_CHECKSUM_NAMES = dict((v, k) for k, v in TUN_CHECKSUMS.items())
 
 DEFAULT_PERSISTENCE = 300
 MAX_WEIGHT = 2147483647
@@ -98,7 +100,7 @@ REAL_SERVER_SPEC = dict(
     l_threshold=dict(type='int'),
     tun_type=dict(type='str', choices=['ipip', 'gue', 'gre']),
     tun_port=dict(type='int'),
-    tun_flags=dict(type='list', elements='str', choices=['nocsum', 'csum', 'remcsum']),
+    tun_checksum=dict(type='str', choices=['nocsum', 'csum', 'remcsum']),
     state=dict(type='str', default='present', choices=['present', 'absent']),
 )
 
@@ -320,7 +322,7 @@ def normalise_real_server(path, params, svc):
         _check_range(path + '.l_threshold', l_threshold, 0, 0xFFFFFFFF)
         if u_threshold and l_threshold is not None and l_threshold > u_threshold:
             raise IPVSError('%s: l_threshold (%d) must not exceed u_threshold (%d)' % (path, l_threshold, u_threshold))
-    if forwarding == 'tun' or opts['tun_type'] is not None or opts['tun_port'] is not None or opts['tun_flags'] is not None:
+    if forwarding == 'tun' or opts['tun_type'] is not None or opts['tun_port'] is not None or opts['tun_checksum'] is not None:
         return _normalise_tunnel(path, opts, af, address, port)
     return {
         'key': (af, address, port), 'af': af, 'address': address, 'port': port,
@@ -332,20 +334,16 @@ def normalise_real_server(path, params, svc):
 def _normalise_tunnel(path, opts, af, address, port):
     forwarding = opts['forwarding']
     _check_range(path + '.tun_port', opts['tun_port'], 0, 65535)
-    tun_given = [n for n in ('tun_type', 'tun_port', 'tun_flags') if opts[n] is not None]
+    tun_given = [n for n in ('tun_type', 'tun_port', 'tun_checksum') if opts[n] is not None]
     if tun_given and forwarding != 'tun':
         raise IPVSError('%s: %s only apply with forwarding: tun' % (path, ', '.join(tun_given)))
     if opts['tun_type'] == 'gue' and not opts['tun_port']:
         raise IPVSError('%s: tun_type gue needs tun_port' % path)
     if opts['tun_port'] and opts['tun_type'] != 'gue':
         raise IPVSError('%s: tun_port only applies with tun_type: gue' % path)
-    tun_flags = None
-    if opts['tun_flags'] is not None:
-        tun_flags = 0
-        for name in opts['tun_flags']:
-            tun_flags |= TUN_FLAGS[name]
-        if tun_flags & TUN_FLAGS['nocsum'] and tun_flags & (TUN_FLAGS['csum'] | TUN_FLAGS['remcsum']):
-            raise IPVSError('%s.tun_flags: nocsum cannot be combined with csum or remcsum' % path)
+    if opts['tun_checksum'] is not None and opts['tun_type'] not in ('gue', 'gre'):
+        raise IPVSError('%s: tun_checksum only applies with tun_type: gue or gre' % path)
+    tun_flags = None if opts['tun_checksum'] is None else TUN_CHECKSUMS[opts['tun_checksum']]
     return {
         'key': dest_key(af, address, port), 'af': af, 'address': address, 'port': port,
         'forwarding': forwarding, 'weight': opts['weight'],
@@ -671,11 +669,9 @@ def sched_flag_names(scheduler, flags):
 
 
 def render_service(svc):
+    # option order of ipvsadm-save (ipvsadm 1.31)
     line = '-A %s -s %s' % (format_service_spec(svc), svc['scheduler'])
     flags = svc['flags']
-    names = sched_flag_names(svc['scheduler'], flags)
-    if names:
-        line += ' -b %s' % ','.join(names)
     if flags & F_PERSISTENT:
         line += ' -p %d' % svc['timeout']
         if svc['netmask'] != default_netmask(svc['af']):
@@ -684,6 +680,9 @@ def render_service(svc):
         line += ' --pe %s' % svc['pe_name']
     if flags & F_ONEPACKET:
         line += ' -o'
+    names = sched_flag_names(svc['scheduler'], flags)
+    if names:
+        line += ' -b %s' % ','.join(names)
     return line
 
 
@@ -695,16 +694,22 @@ def render_dest(svc, dest):
     if dest.get('l_threshold'):
         line += ' -y %d' % dest['l_threshold']
     if dest['forwarding'] == 'tun':
+        # as ipvsadm-save prints it (which leaves the thresholds out)
         tun_type = dest.get('tun_type') or 'ipip'
-        if tun_type != 'ipip':
-            line += ' --tun-type %s' % tun_type
-            if dest.get('tun_port'):
-                line += ' --tun-port %d' % dest['tun_port']
-            tflags = dest.get('tun_flags') or 0
-            for name in ('nocsum', 'csum', 'remcsum'):
-                if tflags & TUN_FLAGS[name]:
-                    line += ' --tun-%s' % name
+        line += ' --tun-type %s' % tun_type
+        if tun_type == 'gue':
+            line += ' --tun-port %d' % (dest.get('tun_port') or 0)
+        if tun_type in ('gue', 'gre'):
+            line += ' --tun-%s' % tun_checksum_name(dest.get('tun_flags') or 0)
     return line
+
+
+def tun_checksum_name(flags):
+    if flags & TUN_CHECKSUMS['remcsum']:
+        return 'remcsum'
+    if flags & TUN_CHECKSUMS['csum']:
+        return 'csum'
+    return 'nocsum'
 
 
 def render(services):
@@ -782,7 +787,7 @@ def dest_to_result(dest):
     if dest['forwarding'] == 'tun':
         result['tun_type'] = dest.get('tun_type') or 'ipip'
         result['tun_port'] = dest.get('tun_port') or 0
-        result['tun_flags'] = [n for n in ('nocsum', 'csum', 'remcsum') if (dest.get('tun_flags') or 0) & TUN_FLAGS[n]]
+        result['tun_checksum'] = tun_checksum_name(dest.get('tun_flags') or 0)
     for name in ('active_connections', 'inactive_connections', 'persistent_connections', 'stats'):
         if name in dest:
             result[name] = dest[name]

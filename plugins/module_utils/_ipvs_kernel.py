@@ -41,10 +41,14 @@ def open_ipvs(module, load=True, probe=False):
     empty; ``loaded`` tells whether this call loaded ip_vs.  With ``probe``
     (check mode of the ipvs module) a missing ip_vs must at least be loadable.
     """
-    try:
-        return IPVSNetlink(), False
-    except IPVSUnavailable:
-        pass
+    was_loaded = module_loaded('ip_vs')
+    if load or was_loaded:
+        # resolving the IPVS netlink family makes the kernel load ip_vs by itself (module alias):
+        # only do it when loading is allowed or ip_vs is there already
+        try:
+            return IPVSNetlink(), not was_loaded
+        except IPVSUnavailable:
+            pass
     if not load:
         if probe:
             ok, message = modprobe(module, 'ip_vs', dry_run=True)

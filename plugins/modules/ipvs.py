@@ -141,10 +141,11 @@ options:
       tun_port:
         description: Destination UDP port of V(gue) tunnels.
         type: int
-      tun_flags:
-        description: Checksum options of V(gue)/V(gre) tunnels.
-        type: list
-        elements: str
+      tun_checksum:
+        description:
+          - Checksum of V(gue) and V(gre) tunnels (C(ipvsadm --tun-nocsum), C(--tun-csum), C(--tun-remcsum)).
+            New tunnels default to V(nocsum).
+        type: str
         choices: [nocsum, csum, remcsum]
       state:
         description:

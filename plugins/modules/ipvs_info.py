@@ -190,10 +190,9 @@ services:
         tun_port:
           description: GUE tunnel port (V(tun) forwarding only).
           type: int
-        tun_flags:
-          description: Tunnel checksum flags (V(tun) forwarding only).
-          type: list
-          elements: str
+        tun_checksum:
+          description: Tunnel checksum, V(nocsum), V(csum) or V(remcsum) (V(tun) forwarding only).
+          type: str
         active_connections:
           description: Active connections.
           type: int

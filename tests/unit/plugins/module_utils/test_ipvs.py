@@ -169,8 +169,8 @@ class TestNormalise:
         ({'address': '192.0.2.1', 'port': 80, 'real_servers': [{'address': '192.0.2.2', 'forwarding': 'tun', 'tun_port': 5}]},
          'tun_port only applies with tun_type: gue'),
         ({'address': '192.0.2.1', 'port': 80, 'real_servers': [
-            {'address': '192.0.2.2', 'forwarding': 'tun', 'tun_type': 'gre', 'tun_flags': ['nocsum', 'csum']}]},
-         'nocsum cannot be combined'),
+            {'address': '192.0.2.2', 'forwarding': 'tun', 'tun_checksum': 'csum'}]},
+         'tun_checksum only applies with tun_type: gue or gre'),
         ({'address': '192.0.2.1', 'port': 80, 'real_servers': [{'address': '192.0.2.2', 'weight': -1}]}, 'weight: -1 is out of range'),
         ({'address': '192.0.2.1', 'port': 80, 'real_servers': [{'port': 80}]}, 'missing required option address'),
     ])
@@ -300,11 +300,16 @@ class TestPlan:
 
     def test_tunnel_settings(self):
         cur = table(kernel_service(dests=[kernel_dest('192.0.2.21', forwarding='tun')]))
-        rs = [{'address': '192.0.2.21', 'forwarding': 'tun', 'tun_type': 'gue', 'tun_port': 6080, 'tun_flags': ['csum']}]
+        rs = [{'address': '192.0.2.21', 'forwarding': 'tun', 'tun_type': 'gue', 'tun_port': 6080, 'tun_checksum': 'remcsum'}]
         ops, dummy = plan(cur, [svc(address='192.0.2.100', port=80, real_servers=rs)])
-        assert kinds(ops) == ['-e -t 192.0.2.100:80 -r 192.0.2.21:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum']
+        assert kinds(ops) == ['-e -t 192.0.2.100:80 -r 192.0.2.21:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum']
         dest = ops[0][2]
         assert (dest['tun_type'], dest['tun_port'], dest['tun_flags']) == ('gue', 6080, 2)
+        # as ipvsadm-save shows them: ipip without checksum option, gre/gue always with one
+        ops, dummy = plan(cur, [svc(address='192.0.2.100', port=80, real_servers=[
+            {'address': '192.0.2.21', 'forwarding': 'tun', 'tun_type': 'gre'}, {'address': '192.0.2.22', 'forwarding': 'tun'}])])
+        assert kinds(ops) == ['-e -t 192.0.2.100:80 -r 192.0.2.21:80 -i -w 1 --tun-type gre --tun-nocsum',
+                              '-a -t 192.0.2.100:80 -r 192.0.2.22:80 -i -w 1 --tun-type ipip']
 
     def test_absent_service(self):
         cur = table(kernel_service(dests=[kernel_dest('192.0.2.21')]))

@@ -104,14 +104,14 @@ class TestEncodeAgainstPyroute2:
 
     def test_tunnel_dest(self):
         ops = operations({'address': '192.0.2.1', 'port': 80, 'real_servers': [
-            {'address': '2001:db8::7', 'forwarding': 'tun', 'tun_type': 'gue', 'tun_port': 6080, 'tun_flags': ['remcsum']}]})
+            {'address': '2001:db8::7', 'forwarding': 'tun', 'tun_type': 'gue', 'tun_port': 6080, 'tun_checksum': 'remcsum'}]})
         cmd, attrs = nl._Encoder().operation(ops[1])
         dest = nested_attrs(decoded(nl.genl_message(FAMILY_ID, cmd, 1, 1, attrs)), 'IPVS_CMD_ATTR_DEST')
         assert dest['IPVS_DEST_ATTR_ADDR'] == '2001:db8::7'
         assert dest['IPVS_DEST_ATTR_ADDR_FAMILY'] == socket.AF_INET6
         assert dest['IPVS_DEST_ATTR_FWD_METHOD'] == 2
         assert dest['IPVS_DEST_ATTR_TUN_TYPE'] == 1
-        assert dest['IPVS_DEST_ATTR_TUN_FLAGS'] == 4
+        assert dest['IPVS_DEST_ATTR_TUN_FLAGS'] == 2
         # the kernel reads the tunnel port as big-endian (nla_get_be16); pyroute2 types it as a host-order uint16
         assert struct.pack('=H', dest['IPVS_DEST_ATTR_TUN_PORT']) == struct.pack('!H', 6080)
 
