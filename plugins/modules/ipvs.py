@@ -48,6 +48,8 @@ notes:
   - Changing the identity of a service (protocol, address, port, fwmark, family) is a new service; remove the old one with
     O(state=absent) or O(purge_services).
   - The network namespace managed is the one of the Ansible process on the managed host.
+  - With more than 100 entries in O(services), the result's C(invocation.module_args.services) only gives their number
+    instead of echoing the whole list back.
 seealso:
   - module: lvs.cluster.ipvs_info
   - name: ipvsadm(8)
@@ -317,6 +319,8 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_kernel import (
 
 # Up to this many services are read one by one (GET); more, or purge_services, read the whole table in one dump.
 _GET_LIMIT = 16
+# Above this many services, invocation.module_args.services is summarised instead of echoed.
+_ECHO_LIMIT = 100
 
 SINGLE_OPTIONS = tuple(name for name in SERVICE_SPEC)
 
@@ -405,6 +409,12 @@ def run(module):
                               before_header='IPVS table (ipvsadm-save -n)', after_header='IPVS table (ipvsadm-save -n)')
     if single and desired[0]['state'] == 'present':
         result['service'] = service_to_result(after[desired[0]['key']])
+    if not single and len(params['services']) > _ECHO_LIMIT:
+        # Echoing a large table back (invocation.module_args) costs more than converging it
+        # (0.45 s for 1,000 x 10 on a fast host, in AnsibleModule's result sanitising and JSON)
+        args = dict(params)
+        args['services'] = '(%d services, not echoed)' % len(params['services'])
+        result['invocation'] = dict(module_args=args)
     return result
 
 

@@ -117,3 +117,18 @@ class TestInfoDocumentation:
     def test_options(self):
         doc = doc_options(ipvs_info_module)
         assert sorted(doc) == ['address', 'family', 'fwmark', 'port', 'protocol', 'stats']
+
+
+class TestInvocation:
+    def test_large_services_list_is_not_echoed(self, monkeypatch):
+        # no kernel in unit tests: IPVS "not loaded", the table is empty
+        monkeypatch.setattr(ipvs_module, 'open_ipvs', lambda module, load, probe: (None, False))
+        module = type('M', (), {})()
+        module.params = dict((name, opt.get('default')) for name, opt in ipvs_module.argument_spec().items())
+        module.params['services'] = [{'address': '192.0.2.1', 'port': p, 'state': 'absent'} for p in range(1, 202)]
+        module.params['load_modules'] = False
+        module.check_mode = True
+        module._diff = False
+        result = ipvs_module.run(module)
+        assert result['invocation']['module_args']['services'] == '(201 services, not echoed)'
+        assert result['changed'] is False
