@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) lvs.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -81,7 +80,7 @@ def lab(args, rest):
             subprocess.run([labctl, 'ssh', args.host, 'rm -rf /root/ipvs-bench && mkdir -p /root/ipvs-bench && '
                             'tar -xzf - -C /root/ipvs-bench'], stdin=src, check=True)
     cmd = 'cd /root/ipvs-bench && python3 ipvs_bench.py run %s' % ' '.join(rest)
-    return subprocess.run([labctl, 'ssh', args.host, cmd]).returncode
+    return subprocess.run([labctl, 'ssh', args.host, cmd], check=False).returncode
 
 
 # ---------------------------------------------------------------- guest side
@@ -149,7 +148,7 @@ def run(args):
 
     def module():
         proc = subprocess.run([sys.executable, '-m', 'ansible_collections.lvs.cluster.plugins.modules.ipvs', args_file],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
         out = proc.stdout.decode()
         try:
             return json.loads(out[out.index('{'):])
