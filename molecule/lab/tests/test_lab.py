@@ -61,8 +61,8 @@ def mac_of(name):
 
 
 def in_ns(*cmd, **kw):
-    kw.setdefault('check', False)
-    return subprocess.run(('ip', 'netns', 'exec', NS) + cmd, capture_output=True, text=True, **kw)
+    check = kw.pop('check', False)
+    return subprocess.run(('ip', 'netns', 'exec', NS) + cmd, capture_output=True, text=True, check=check, **kw)
 
 
 @pytest.fixture(scope='module')
