@@ -22,7 +22,20 @@ NS=${LAB_NETNS:-lvslab}
 RUN=${LAB_RUN_DIR:-$LAB_DIR/run}
 
 [[ $(id -u) -eq 0 ]] || { echo "smoke.sh must run as root" >&2; exit 1; }
-if [[ -z ${LVSLAB_SMOKE_LOCKED:-} ]]; then
+# Under `flock /run/lvs-lab.lock lab/smoke.sh` the caller already owns the lock (taking it again would wait forever).
+lock_held_by_ancestor() {
+    [[ -e $LOCK ]] || return 1
+    local inode owners p
+    inode=$(stat -c %i "$LOCK")
+    owners=$(awk -v ino="$inode" '$2 == "FLOCK" { n = split($6, a, ":"); if (a[n] == ino) print $5 }' /proc/locks)
+    p=$$
+    while [[ -n $p && $p -gt 1 ]]; do
+        if grep -qx "$p" <<< "$owners"; then return 0; fi
+        p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2> /dev/null || true)
+    done
+    return 1
+}
+if [[ -z ${LVSLAB_SMOKE_LOCKED:-} ]] && ! lock_held_by_ancestor; then
     export LVSLAB_SMOKE_LOCKED=1
     echo "[smoke] waiting for the lab lock $LOCK (up to ${LAB_LOCK_TIMEOUT:-3600}s)" >&2
     exec flock -w "${LAB_LOCK_TIMEOUT:-3600}" "$LOCK" "$0" "$@"
