@@ -16,11 +16,11 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap podman runc keepalived ldirectord heartbeat ipvsadm \
-	iproute2 openssh-client curl e2fsprogs socat arping uidmap git rsync
+	iproute2 openssh-client curl e2fsprogs socat arping uidmap git rsync shellcheck
 DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 
 .PHONY: help deps apt venv lint yamllint ansible-lint sanity unit checks molecule molecule-containers molecule-lab \
-	lab lab-up lab-down build test clean
+	lab lab-smoke lab-up lab-down build test clean
 
 help:
 	@echo "make lab        main job on the built-in lab (BACKEND=keepalived|heartbeat_ldirectord)"
@@ -93,6 +93,9 @@ test: deps lint unit sanity checks molecule-containers molecule-lab
 ## ---- the built-in lab ---------------------------------------------------------------------------------
 lab: deps
 	flock /run/lvs-lab.lock lab/main-job.sh --backend $(BACKEND)
+
+lab-smoke: deps
+	lab/smoke.sh
 
 lab-up: deps
 	lab/labctl up
