@@ -156,6 +156,7 @@ ld1=$(ld_pid ldt-dr1)
 expect "ldirectord (pid $ld1) started by heartbeat on ldt-dr1" '[ -n "$ld1" ] && in_pod ldt-dr1 "kill -0 $ld1"'
 expect "no ldirectord on ldt-dr2" '[ -z "$(ld_pid ldt-dr2)" ]'
 hb1=$(in_pod ldt-dr1 "systemctl show -p MainPID --value heartbeat")
+hb_up_before=$(in_pod ldt-dr1 "journalctl --no-pager -o cat _PID=$hb1" | grep -c "Local status now set to: 'up'" || true)
 
 # Change ldirectord.cf (scheduler) and ha.cf (keepalive): both reload in place.
 write_inventory wlc 2
@@ -171,10 +172,20 @@ sleep 3
 expect "new ldirectord.cf in place" 'in_pod ldt-dr1 "grep -qx \"    scheduler=wlc\" /etc/ha.d/ldirectord.cf"'
 expect "ldirectord re-read the file (ipvsadm ... -s wlc)" \
     'in_pod ldt-dr1 "journalctl -t ldirectord --no-pager" | grep -qE "ipvsadm -[AE] -t $vip:80 -s wlc"'
-# The journal can lag behind on a loaded machine: give the restart message up to 30 s to appear.
-hb_restarted() { in_pod ldt-dr1 "journalctl -u heartbeat --no-pager" | grep -q "Performing heartbeat restart exec"; }
-for _ in $(seq 1 30); do hb_restarted && break; sleep 1; done
+# heartbeat -r makes the running daemon re-exec itself (same PID) and bring its links up again. The line it logs
+# just before the exec ("Performing heartbeat restart exec.") can be lost with the exec, so count the
+# "Local status now set to: 'up'" lines of the main PID instead: the restart adds one. Up to 60 s on a loaded machine.
+hb_restarted() {
+    local n
+    n=$(in_pod ldt-dr1 "journalctl --no-pager -o cat _PID=$hb1" | grep -c "Local status now set to: 'up'" || true)
+    [ "${n:-0}" -gt "$hb_up_before" ]
+}
+for _ in $(seq 1 60); do hb_restarted && break; sleep 1; done
 expect "heartbeat restarted in place (-r)" 'hb_restarted'
+if ! hb_restarted; then
+    echo "heartbeat's journal on ldt-dr1 (last 25 lines):"
+    in_pod ldt-dr1 "journalctl --no-pager -o short-monotonic | grep -Ei 'heartbeat|ResourceManager' | tail -25" || true
+fi
 expect "VIP still on ldt-dr1" 'vip_on ldt-dr1'
 refute "VIP not on ldt-dr2" 'vip_on ldt-dr2'
 expect "ldirectord pid unchanged ($ld1)" '[ "$(ld_pid ldt-dr1)" = "$ld1" ]'
