@@ -25,16 +25,8 @@ options:
     default: the current C(inventory_hostname)
 author:
   - lvs.cluster contributors (@lvs-cluster)
-attributes:
-  check_mode:
-    support: full
-    description: Reads variables only; behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Returns no diff; nothing is changed.
-  action:
-    support: full
-    description: Runs entirely on the controller; the managed host is never contacted.
+extends_documentation_fragment:
+  - lvs.cluster.attributes.controller
 """
 
 EXAMPLES = r"""
