@@ -48,24 +48,13 @@ ensure_tools() {
         command -v "${pair%%:*}" > /dev/null 2>&1 || missing+=("${pair#*:}")
     done
     [[ -r /usr/share/keyrings/debian-archive-keyring.gpg ]] || missing+=(debian-archive-keyring)
-    find_pip > /dev/null || missing+=(python3-pip)
+    # build-rootfs.sh downloads the guests' wheels with the pip of python3 on PATH, else the system's.
+    python3 -m pip --version > /dev/null 2>&1 || /usr/bin/python3 -m pip --version > /dev/null 2>&1 || missing+=(python3-pip)
     if ((${#missing[@]})); then
         log "installing build tools: ${missing[*]}"
         DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
     fi
-}
-
-# A pip that can download wheels: the one of the python3 on PATH, else the system's (Debian's python3-pip).
-find_pip() {
-    local py
-    for py in python3 /usr/bin/python3; do
-        if "$py" -m pip --version > /dev/null 2>&1; then
-            echo "$py"
-            return 0
-        fi
-    done
-    return 1
 }
 
 # Is a file of directory $1 open (a running guest's base image)?
