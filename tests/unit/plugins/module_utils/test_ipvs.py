@@ -6,10 +6,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import random
 import socket
 
 import pytest
 
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs import (
     F_HASHED, F_ONEPACKET, F_PERSISTENT, F_SCHED1, F_SCHED2, IPVSError, check_options,
     normalise_netmask, normalise_service, normalise_services, parse_address, plan, render, render_operation,
@@ -192,6 +194,87 @@ class TestNormalise:
         # same address and port with another protocol is another service
         assert len(normalise_services([{'address': '192.0.2.1', 'port': 80},
                                        {'address': '192.0.2.1', 'port': 80, 'protocol': 'udp'}])) == 2
+
+
+class TestPlainRealServerFastPath:
+    """_plain_real_server (the bulk fast path) must accept only what normalise_real_server accepts, with the same result."""
+
+    ADDRESSES = ['192.0.2.2', '198.51.100.7', '2001:db8::2', ' 192.0.2.2', '[2001:db8::2]', 'www.example.com', 5, None,
+                 ['192.0.2.2'], True, '192.0.2.300']
+    PORTS = [80, 8080, 0, 65535, 65536, -1, '80', True, 80.0, None]
+    WEIGHTS = [0, 1, 3, 2147483647, 2147483648, -1, '3', True, 2.0, None]
+    FORWARDING = ['dr', 'nat', 'tun', 'DR', 3, None, '']
+    STATES = ['present', 'absent', 'gone', True, None]
+    EXTRA = [{}, {'u_threshold': 5}, {'l_threshold': 0}, {'tun_type': 'ipip'}, {'bogus': 1}]
+    SERVICES = [{'address': '192.0.2.1', 'port': 80}, {'fwmark': 3}, {'fwmark': 4, 'family': 'ipv6'},
+                {'address': '2001:db8::1', 'port': 443}, {'address': '192.0.2.1', 'port': 0, 'persistence_timeout': 60}]
+
+    def items(self, count, seed):
+        rng = random.Random(seed)
+        absent = object()
+        for dummy in range(count):
+            item = {}
+            for name, values in (('address', self.ADDRESSES), ('port', self.PORTS), ('weight', self.WEIGHTS),
+                                 ('forwarding', self.FORWARDING), ('state', self.STATES)):
+                value = rng.choice(values + [absent, absent])
+                if value is not absent:
+                    item[name] = value
+            item.update(rng.choice(self.EXTRA + [{}] * 5))
+            yield item
+
+    def test_same_result_or_slow_path(self):
+        for address in ('192.0.2.2', '198.51.100.7', '2001:db8::2'):
+            parse_address('x', address)     # the fast path only knows addresses parsed before
+        accepted = 0
+        for spec in self.SERVICES:
+            service = svc(**spec)
+            default_port = 0 if service['fwmark'] else service['port']
+            for item in self.items(3000, seed=len(spec)):
+                fast = _ipvs._plain_real_server(item, service['af'], default_port, not service['fwmark'])
+                try:
+                    slow = _ipvs.normalise_real_server('s.real_servers[0]', item, service)
+                except IPVSError:
+                    slow = None
+                if fast is None:
+                    continue
+                accepted += 1
+                assert slow is not None, item
+                assert fast == slow, item
+                assert [type(fast[k]) for k in sorted(fast)] == [type(slow[k]) for k in sorted(slow)], item
+        assert accepted > 100       # the fast path is really taken for plain items
+
+    def test_bulk_result_equals_item_by_item(self):
+        entries = [{'address': '192.0.2.%d' % (10 + i % 3), 'port': 8000 + i, 'real_servers': [
+            {'address': '198.51.100.%d' % (j + 1), 'weight': (i + j) % 4, 'forwarding': ('dr', 'nat', None)[j % 3]}
+            for j in range(6)] + [{'address': '2001:db8::9', 'forwarding': 'tun'}]} for i in range(20)]
+        for entry, service in zip(entries, normalise_services(entries)):
+            assert service['real_servers'] == [
+                _ipvs.normalise_real_server('x', item, service) for item in entry['real_servers']]
+
+    @pytest.mark.parametrize('item, message', [
+        ({'address': '198.51.100.7', 'weight': -1}, 'services[1].real_servers[2].weight: -1 is out of range 0..2147483647'),
+        ({'address': '198.51.100.7', 'weight': 'heavy'}, "services[1].real_servers[2].weight: expected an integer, got 'heavy'"),
+        ({'address': '198.51.100.7', 'weight': True}, 'services[1].real_servers[2].weight: expected an integer, got True'),
+        ({'address': '198.51.100.7', 'port': 8080, 'forwarding': 'dr'},
+         'services[1].real_servers[2].port: with forwarding dr the real-server port must equal the virtual port 81'),
+        ({'address': '198.51.100.7', 'port': 70000}, 'services[1].real_servers[2].port: 70000 is out of range 0..65535'),
+        ({'address': '198.51.100.7', 'forwarding': 'fast'},
+         "services[1].real_servers[2].forwarding: 'fast' is not one of dr, nat, tun"),
+        ({'address': '198.51.100.7', 'state': 'gone'}, "services[1].real_servers[2].state: 'gone' is not one of present, absent"),
+        ({'address': '198.51.100.7', 'wieght': 1}, 'services[1].real_servers[2]: unsupported option wieght'),
+        ({'address': '2001:db8::7'}, 'services[1].real_servers[2].address: ipv6 real server 2001:db8::7 in an ipv4 service'),
+        ({'address': '198.51.100.1'},
+         'services[1].real_servers[2]: real server 198.51.100.1:81 is listed twice (also at services[1].real_servers[0])'),
+        ('198.51.100.7', "services[1].real_servers[2]: expected a dictionary, got '198.51.100.7'"),
+    ])
+    def test_errors_name_the_item_and_field(self, item, message):
+        # services[0] has the address parsed (slow path) before services[1] meets it again (fast path)
+        entries = [{'address': '192.0.2.1', 'port': 80, 'real_servers': [{'address': '198.51.100.7'}]},
+                   {'address': '192.0.2.1', 'port': 81, 'real_servers': [
+                       {'address': '198.51.100.1'}, {'address': '198.51.100.2', 'weight': 2}, item]}]
+        with pytest.raises(IPVSError) as exc:
+            normalise_services(entries)
+        assert str(exc.value).startswith(message)
 
 
 # ---------------------------------------------------------------- plan

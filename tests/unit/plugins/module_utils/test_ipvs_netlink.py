@@ -221,32 +221,83 @@ def kernel_dest_attrs(address, weight, af=socket.AF_INET, port=80, tun=True):
     return attrs
 
 
-class TestFixedLayout:
-    def test_same_result_as_generic_decoder(self):
-        first = kernel_dest_attrs('192.0.2.21', 3)
-        layout = nl._FixedLayout(first, 0, len(first))
-        assert layout.usable
-        for address, weight, af in (('192.0.2.21', 3, socket.AF_INET), ('192.0.2.22', 0, socket.AF_INET),
-                                    ('198.51.100.250', 2147483647, socket.AF_INET)):
-            data = kernel_dest_attrs(address, weight, af)
-            fast = layout.decode(data, 0, len(data), socket.AF_INET)
-            assert fast == nl.decode_dest(data, 0, len(data), socket.AF_INET)
-            assert fast['weight'] == weight and fast['tun_port'] == 6080 and fast['tun_type'] == 'gue'
+def dest_message(address, weight, af=socket.AF_INET, port=80, tun=True, seq=9):
+    """One destination message of a kernel dump (nlmsghdr, genlmsghdr, IPVS_CMD_ATTR_DEST)."""
+    return nl.genl_message(FAMILY_ID, nl.CMD_NEW_DEST, nl.NLM_F_MULTI, seq,
+                           nl.nla(nl.CMD_ATTR_DEST, kernel_dest_attrs(address, weight, af, port, tun)))
 
-    def test_other_layout_falls_back(self):
-        first = kernel_dest_attrs('192.0.2.21', 3)
-        layout = nl._FixedLayout(first, 0, len(first))
-        other = kernel_dest_attrs('192.0.2.22', 3, tun=False)
-        assert layout.decode(other, 0, len(other), socket.AF_INET) is None
-        assert nl.decode_dest(other, 0, len(other), socket.AF_INET)['forwarding'] == 'nat'
+
+def generic_dests(data, svc_af):
+    found = {}
+    for m in nl.iter_messages(data, len(data)):
+        span = nl.nested_payload(data, m[3], m[4], nl.CMD_ATTR_DEST)
+        dest = nl.decode_dest(data, span[0], span[1], svc_af)
+        found[dest['key']] = dest
+    return found
+
+
+def batch_decode(batch, data, seq=9, svc_af=socket.AF_INET):
+    into = {}
+    ok = batch.decode(memoryview(bytearray(data)), len(data), seq, svc_af, into)
+    return ok, into
+
+
+class TestDestBatch:
+    def learn(self, first):
+        return nl._DestBatch(first, 0, len(first))
+
+    def test_same_result_as_generic_decoder(self):
+        batch = self.learn(dest_message('192.0.2.21', 3))
+        assert batch.usable
+        data = b''.join(dest_message(a, w) for a, w in (('192.0.2.21', 3), ('192.0.2.22', 0),
+                                                        ('198.51.100.250', 2147483647)))
+        ok, found = batch_decode(batch, data)
+        assert ok
+        assert found == generic_dests(data, socket.AF_INET)
+        dest = found[(socket.AF_INET, '198.51.100.250', 80)]
+        assert dest['weight'] == 2147483647 and dest['tun_port'] == 6080 and dest['tun_type'] == 'gue'
+        assert dest['tun_flags'] == 2 and dest['forwarding'] == 'tun'
+        assert (dest['u_threshold'], dest['l_threshold'], dest['active_connections']) == (100, 10, 7)
+
+    def test_other_layout_is_left_to_the_generic_decoder(self):
+        batch = self.learn(dest_message('192.0.2.21', 3))
+        # same length is not enough: one message without the tunnel attributes, then padded differently
+        other = dest_message('192.0.2.22', 3, tun=False)
+        assert batch_decode(batch, dest_message('192.0.2.21', 3) + other) == (False, {})
+        assert generic_dests(other, socket.AF_INET)[(socket.AF_INET, '192.0.2.22', 80)]['forwarding'] == 'nat'
+
+    def test_other_sequence_number_or_done_is_not_decoded(self):
+        batch = self.learn(dest_message('192.0.2.21', 3))
+        stale = dest_message('192.0.2.22', 3, seq=8)
+        assert batch_decode(batch, dest_message('192.0.2.21', 3) + stale) == (False, {})
+        done = struct.pack('=IHHII', 20, nl.NLMSG_DONE, nl.NLM_F_MULTI, 9, 0) + struct.pack('=i', 0)
+        assert batch_decode(batch, done) == (False, {})
+        assert batch_decode(batch, dest_message('192.0.2.21', 3) + done) == (False, {})
+        assert batch_decode(batch, b'') == (False, {})
+
+    def test_same_layout_in_several_buffers(self):
+        batch = self.learn(dest_message('192.0.2.21', 3))
+        for seq in (9, 10, 11):
+            ok, found = batch_decode(batch, dest_message('192.0.2.23', seq, seq=seq), seq=seq)
+            assert ok and found[(socket.AF_INET, '192.0.2.23', 80)]['weight'] == seq
 
     def test_ipv6(self):
-        first = kernel_dest_attrs('2001:db8::21', 1, socket.AF_INET6)
-        layout = nl._FixedLayout(first, 0, len(first))
-        data = kernel_dest_attrs('2001:db8::22', 4, socket.AF_INET6)
-        dest = layout.decode(data, 0, len(data), socket.AF_INET6)
-        assert dest['key'] == (socket.AF_INET6, '2001:db8::22', 80)
-        assert dest == nl.decode_dest(data, 0, len(data), socket.AF_INET6)
+        batch = self.learn(dest_message('2001:db8::21', 1, socket.AF_INET6))
+        data = dest_message('2001:db8::22', 4, socket.AF_INET6) + dest_message('2001:db8::23', 5, socket.AF_INET6)
+        ok, found = batch_decode(batch, data, svc_af=socket.AF_INET6)
+        assert ok and found == generic_dests(data, socket.AF_INET6)
+        assert (socket.AF_INET6, '2001:db8::22', 80) in found
+
+    def test_ipv4_and_ipv6_addresses_with_the_same_bytes(self):
+        # 192.0.2.21 padded to 16 bytes is also the IPv6 address c000:215:: - the family tells them apart
+        batch = self.learn(dest_message('192.0.2.21', 1))
+        data = dest_message('192.0.2.21', 1) + dest_message('c000:215::', 2, socket.AF_INET6)
+        ok, found = batch_decode(batch, data)
+        assert ok and sorted(found) == [(socket.AF_INET, '192.0.2.21', 80), (socket.AF_INET6, 'c000:215::', 80)]
+
+    def test_message_that_is_not_a_dest_is_unusable(self):
+        data = kernel_service_dump(seq=9)
+        assert not nl._DestBatch(data, 0, len(data)).usable
 
 
 def test_set_service_keeps_persistence_engine():
