@@ -146,7 +146,8 @@ fi
 # heartbeat takes over after initdead (10 s): VIP and ldirectord on the primary only.
 vip_on() { in_pod "$1" "ip -4 -o addr show dev eth0" | grep -q " $vip/32 "; }
 ld_pid() { in_pod "$1" "cat /var/run/ldirectord.ldirectord.cf.pid 2>/dev/null || true"; }
-for _ in $(seq 1 30); do
+# lvs-ldirectord waits for a filled IPVS table (none here: no IPVS in containers) for its WAIT bound before the VIP.
+for _ in $(seq 1 60); do
     if vip_on ldt-dr1 && [ -n "$(ld_pid ldt-dr1)" ]; then break; fi
     sleep 1
 done
@@ -155,6 +156,19 @@ refute "VIP not on ldt-dr2" 'vip_on ldt-dr2'
 ld1=$(ld_pid ldt-dr1)
 expect "ldirectord (pid $ld1) started by heartbeat on ldt-dr1" '[ -n "$ld1" ] && in_pod ldt-dr1 "kill -0 $ld1"'
 expect "no ldirectord on ldt-dr2" '[ -z "$(ld_pid ldt-dr2)" ]'
+# The role's resource scripts: ldirectord first, the VIP after it (heartbeat starts left to right, stops right to left).
+expect "haresources: lvs-ldirectord before lvs-vip" \
+    'in_pod ldt-dr1 "grep -v \"^#\" /etc/ha.d/haresources" | grep -qx "ldt-dr1 lvs-ldirectord::ldirectord.cf::9 lvs-vip::$vip/32/eth0"'
+# status of a resource script on a container, with its exit code: "<output> rc=<n> "
+rs_status() { in_pod "$1" "/etc/ha.d/resource.d/$2 status; echo rc=\$?" | tr '\n' ' '; }
+expect "lvs-vip status: running on ldt-dr1" 'rs_status ldt-dr1 "lvs-vip $vip/32/eth0" | grep -q "is running rc=0 "'
+expect "lvs-vip status: stopped (exit 3) on ldt-dr2" 'rs_status ldt-dr2 "lvs-vip $vip/32/eth0" | grep -q "is stopped rc=3 "'
+expect "lvs-ldirectord status: running on ldt-dr1" 'rs_status ldt-dr1 "lvs-ldirectord ldirectord.cf 9" | grep -q "is running with pid $ld1 rc=0 "'
+expect "lvs-ldirectord status: stopped (exit 3) on ldt-dr2" 'rs_status ldt-dr2 "lvs-ldirectord ldirectord.cf 9" | grep -q "is stopped rc=3 "'
+# The start of lvs-ldirectord returned (after its IPVS wait) before lvs-vip added the address.
+order=$(in_pod ldt-dr1 "journalctl --no-pager -o cat -t lvs-ldirectord -t lvs-vip" | sed -n -e 's/^ldirectord ldirectord.cf: .*/L/p' -e 's/^WARNING: ldirectord ldirectord.cf: .*/L/p' -e 's/^added .*/V/p' | tr -d '\n')
+expect "ldirectord's start finished before the VIP was added (journal order '$order')" '[ "${order:0:2}" = LV ]'
+refute "lvs-vip refuses a malformed argument" 'in_pod ldt-dr1 "/etc/ha.d/resource.d/lvs-vip $vip/eth0 status" 2>/dev/null'
 hb1=$(in_pod ldt-dr1 "systemctl show -p MainPID --value heartbeat")
 hb_up_before=$(in_pod ldt-dr1 "journalctl --no-pager -o cat _PID=$hb1" | grep -c "Local status now set to: 'up'" || true)
 
