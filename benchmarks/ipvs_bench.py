@@ -20,8 +20,14 @@ ipvsadm figures are whole processes too. Times are the median of --repeat runs.
 After (a) the script also checks that ``ipvsadm -Sn`` shows exactly the table the module
 predicted, and after (c) that only the one weight changed.
 
+For (b) it also shows where the time of the whole module process goes: interpreter start
+(``python3 -c pass``), ``import ansible.module_utils.basic``, and, timed inside one no-op
+module process (``ipvs_bench.py phases``), AnsibleModule's argument handling (JSON decoding,
+its two deep copies of the arguments, the invocation log, the rest of the validation), then
+the module's own phases (normalise, read, plan, result).
+
 Usage (needs root and IPVS, destroys the IPVS table of the machine it runs on):
-  inside a lab guest:   python3 ipvs_bench.py run [--services N] [--reals N] [--repeat N]
+  inside a lab guest:   python3 ipvs_bench.py run [--services N] [--reals N] [--repeat N] [--no-breakdown]
   from the host with the lab up (copies the collection's module code, ansible's
   module_utils and this script to the guest, runs it there):
                         python3 benchmarks/ipvs_bench.py lab [--host dr1] [run options]
@@ -114,6 +120,102 @@ def build_services(n_services, n_reals):
             'purge_real_servers': True,
         })
     return services
+
+
+def phases(args_file):
+    """One module process (this one), timed inside: prints a JSON object of phase -> seconds."""
+    started = time.perf_counter()
+    sys.path.insert(0, os.path.join(HERE, 'lib'))
+    from ansible.module_utils import basic
+    from ansible.module_utils.common import arg_spec
+    imported_basic = time.perf_counter()
+    from ansible_collections.lvs.cluster.plugins.modules import ipvs as mod
+    imported = time.perf_counter()
+    times = {}
+
+    def wrap(owner, name, label):
+        orig = getattr(owner, name)
+
+        def timed_call(*a, **kw):
+            start = time.perf_counter()
+            try:
+                return orig(*a, **kw)
+            finally:
+                times[label] = times.get(label, 0.0) + time.perf_counter() - start
+        setattr(owner, name, timed_call)
+
+    # deepcopy is recursive through copy's own global name: wrapping arg_spec's reference times the outer call only
+    wrap(basic.json, 'loads', 'json')
+    wrap(basic, '_load_params', 'load_params')
+    wrap(arg_spec, 'deepcopy', 'deepcopy2')
+    wrap(basic.ModuleArgumentSpecValidator, 'validate', 'validate')
+    wrap(basic.AnsibleModule, '_log_invocation', 'log_invocation')
+    wrap(basic.AnsibleModule, '__init__', 'ansible_module')
+    wrap(basic.AnsibleModule, 'exit_json', 'exit_json')
+    wrap(mod, 'desired_state', 'normalise')
+    wrap(mod, 'open_ipvs', 'open')
+    wrap(mod, 'read_current', 'read')
+    wrap(mod, 'plan', 'plan')
+    sys.argv = [mod.__file__, args_file]
+    out = io.StringIO()
+    real_stdout = sys.stdout
+    sys.stdout = out
+    try:
+        mod.main()
+    except SystemExit:
+        pass
+    finally:
+        sys.stdout = real_stdout
+    result = json.loads(out.getvalue()[out.getvalue().index('{'):])
+    assert result.get('changed') is False, result
+    times['import_basic'] = imported_basic - started
+    times['import_module'] = imported - imported_basic
+    print(json.dumps(times))
+    return 0
+
+
+def breakdown(args_file, rep, t_module):
+    """Where the time of the no-op module process goes (printed)."""
+    def python(code):
+        return sh([sys.executable, '-c', code])
+    t_start, dummy = timed(lambda: python('pass'), rep)
+    t_basic, dummy = timed(lambda: python('import ansible.module_utils.basic'), rep)
+    runs = []
+    for dummy in range(rep):
+        out = sh([sys.executable, os.path.abspath(__file__), 'phases', args_file]).stdout
+        runs.append(json.loads(out.decode().strip().splitlines()[-1]))
+    ph = dict((name, statistics.median(r[name] for r in runs)) for name in runs[0])
+    init = ph['ansible_module']
+    json_decode = ph['json']
+    copy1 = ph['load_params'] - ph['json']
+    copy2 = ph['deepcopy2']
+    log = ph['log_invocation']
+    other = init - ph['load_params'] - copy2 - log
+    inside = ph['import_module'] + init + ph['normalise'] + ph['open'] + ph['read'] + ph['plan'] + ph['exit_json']
+    rows = [
+        ('interpreter start (python3 -c pass)', t_start),
+        ('import ansible.module_utils.basic (python3 -c, minus start)', t_basic - t_start),
+        ('import of the module and its module_utils', ph['import_module']),
+        ('AnsibleModule(): JSON decoding of the arguments', json_decode),
+        ('AnsibleModule(): deep copy 1 (_load_params)', copy1),
+        ('AnsibleModule(): deep copy 2 (ArgumentSpecValidator)', copy2),
+        ('AnsibleModule(): invocation log (syslog)', log),
+        ('AnsibleModule(): the rest (argument spec checks, ...)', other),
+        ('module: normalise services', ph['normalise']),
+        ('module: open the netlink socket', ph['open']),
+        ('module: read the kernel table', ph['read']),
+        ('module: plan (compare)', ph['plan']),
+        ('module: exit_json (result sanitising, JSON)', ph['exit_json']),
+        ('rest of the module process (%.3f s): interpreter exit, ...' % t_module, t_module - t_basic - inside),
+    ]
+    print('    where the no-op module process goes (interpreter and imports: separate processes; the rest timed')
+    print('    inside separate no-op module processes; medians of %d):' % rep)
+    for label, value in rows:
+        print('      %-62s %7.3f s' % (label, value))
+    fixed = t_basic + json_decode + copy1 + copy2 + log + other
+    print('      => before the module code runs: %.3f s (start, imports, AnsibleModule); the module code: %.3f s'
+          % (fixed, ph['import_module'] + ph['normalise'] + ph['open'] + ph['read'] + ph['plan'] + ph['exit_json']))
+    return fixed
 
 
 def run(args):
@@ -214,6 +316,10 @@ def run(args):
           % (t_mod_b, t_mod_b / t_list, res_b['changed'], res_b['netlink']['reads'], res_b['netlink']['changes']))
     print('    lvs.cluster.ipvs engine         %8.3f s   %.2fx  (normalise %.3f, read %.3f, plan %.3f)'
           % (t_eng_b, t_eng_b / t_list, eng_b['normalise'], eng_b['read'], eng_b['plan']))
+    if args.breakdown:
+        fixed = breakdown(args_file, rep, t_mod_b)
+        print('      => ipvsadm -Ln x 1.5 = %.3f s; the part before the module code alone is %.2fx ipvsadm -Ln'
+              % (1.5 * t_list, fixed / t_list))
 
     # (c) one weight
     before = kernel_table()
@@ -248,14 +354,20 @@ def main():
     sub = parser.add_subparsers(dest='mode', required=True)
     p_run = sub.add_parser('run', help='run here (root, IPVS kernel; flushes the IPVS table)')
     p_lab = sub.add_parser('lab', help='copy to a lab guest and run there')
+    p_phases = sub.add_parser('phases', help=argparse.SUPPRESS)
+    p_phases.add_argument('args_file')
     p_lab.add_argument('--host', default='dr1')
     for p in (p_run,):
         p.add_argument('--services', type=int, default=1000)
         p.add_argument('--reals', type=int, default=10)
         p.add_argument('--repeat', type=int, default=3)
+        p.add_argument('--no-breakdown', dest='breakdown', action='store_false',
+                       help='skip the breakdown of the no-op module process')
     args, rest = parser.parse_known_args()
     if args.mode == 'lab':
         return lab(args, rest)
+    if args.mode == 'phases':
+        return phases(args.args_file)
     return run(args)
 
 
