@@ -18,9 +18,9 @@
 # uses it. Run directly, labctl takes the lock itself while the guests are up. This script never takes it.
 #
 # Environment: MAIN_JOB_OUT (report directory, default lab/run/main-job), MAIN_JOB_POLL_RATE (requests/s of the
-#   scale-out client, 5), bounds in seconds (keepalived / heartbeat_ldirectord defaults): MAIN_JOB_FAILOVER_MAX (30/90)
-#   and MAIN_JOB_FAILBACK_MAX (60/180) for verify_cluster.yml, MAIN_JOB_KILL_MAX (60/120: power cut until the VIP
-#   answers), MAIN_JOB_BACK_MAX (120/300: killed director booted until the VIP is back), LAB_* (see lab/labctl).
+#   scale-out client, 5), bounds in seconds (keepalived / heartbeat_ldirectord defaults): MAIN_JOB_FAILOVER_MAX (30/20)
+#   and MAIN_JOB_FAILBACK_MAX (60/30) for verify_cluster.yml, MAIN_JOB_KILL_MAX (60/25: power cut until the VIP
+#   answers), MAIN_JOB_BACK_MAX (120/45: killed director booted until the VIP is back), LAB_* (see lab/labctl).
 # Functions run through `stage` and traps (shellcheck cannot see those calls).
 # shellcheck disable=SC2317
 set -euo pipefail
@@ -53,11 +53,12 @@ case "$BACKEND" in
     keepalived | heartbeat_ldirectord) ;;
     *) echo "main-job: --backend must be keepalived or heartbeat_ldirectord (got '$BACKEND')" >&2; exit 2 ;;
 esac
-# Bounds of the lab's failover tests (seconds). heartbeat v1 releases and takes over its resources one after the other,
-# and ldirectord (Perl) starts slowly in a TCG guest, so that backend gets wider bounds here; the report shows the times.
+# Bounds of the lab's failover tests (seconds). heartbeat_ldirectord, measured in the TCG lab: heartbeat's own
+# takeover scripts (~3 s), ldirectord's Perl start and first checks (~5 s, the VIP waits for them), deadtime 4 s on a
+# power cut: failover ~10-15 s, failback ~15-20 s (see the README of roles/director_heartbeat_ldirectord).
 case "$BACKEND" in
     keepalived) d_fo=30 d_fb=60 d_kill=60 d_back=120 ;;
-    heartbeat_ldirectord) d_fo=90 d_fb=180 d_kill=120 d_back=300 ;;
+    heartbeat_ldirectord) d_fo=20 d_fb=30 d_kill=25 d_back=45 ;;
 esac
 FAILOVER_MAX=${MAIN_JOB_FAILOVER_MAX:-$d_fo}
 FAILBACK_MAX=${MAIN_JOB_FAILBACK_MAX:-$d_fb}
