@@ -353,8 +353,77 @@ def run(out):
         else:
             ok('heartbeat refused %s with %r -> %r (exit %d)' % (name, old, new, rc))
 
+    resource_scripts(rendered['http-dr-a'], out)
+
     print('%d failure(s)' % len(failures))
     return 1 if failures else 0
+
+
+def resource_scripts(files, out):
+    """The role's heartbeat resource scripts as rendered: shellcheck-clean, and lvs-vip run for real on a dummy
+    interface (veth) in a throw-away network namespace (add, idempotent start, status, stop, bad arguments). lvs-ldirectord
+    needs IPVS (the lab runs it); here its status and stop on a stopped instance and its argument checks."""
+    paths = {}
+    for name in ('lvs-vip', 'lvs-ldirectord'):
+        text = files[name]
+        if not text.startswith('#!/bin/sh\n#\n# Ansible managed'):
+            fail('%s does not start with #!/bin/sh and the ansible_managed comment' % name)
+        paths[name] = os.path.join(out, name)
+        with open(paths[name], 'w') as handle:
+            handle.write(text)
+        os.chmod(paths[name], 0o755)
+        if shutil.which('shellcheck'):
+            proc = subprocess.run(['shellcheck', '-s', 'sh', paths[name]], capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                fail('shellcheck %s: %s' % (name, proc.stdout.strip()))
+            else:
+                ok('%s passes shellcheck' % name)
+    vip = paths['lvs-vip']
+    script = (
+        'set -u; ip link set lo up; ip link add dum0 type veth peer name dum1; ip link set dum1 up; ip link set dum0 up; r=""; '
+        'st() { "$1" "$2" status >/dev/null 2>&1; echo "$?"; }; '
+        'r="$r $(st "$0" 192.0.2.100/32/dum0)"; '                      # 3: not held
+        '"$0" 192.0.2.100/32/dum0 start; r="$r $?"; '                  # 0
+        '"$0" 192.0.2.100/32/dum0 start; r="$r $?"; '                  # 0: idempotent
+        'r="$r $(ip -o -4 addr show dev dum0 | grep -c " inet 192.0.2.100/32 ")"; '  # 1: added once
+        'r="$r $(st "$0" 192.0.2.100/32/dum0)"; '                      # 0: held
+        '"$0" 198.51.100.7/24/dum0 start; r="$r $?"; '                 # 0
+        'r="$r $(ip -o -4 addr show dev dum0 | grep -c " inet 198.51.100.7/24 brd 198.51.100.255 ")"; '  # 1: broadcast
+        '"$0" 192.0.2.100/32/dum0 stop; r="$r $?"; '                   # 0
+        '"$0" 192.0.2.100/32/dum0 stop; r="$r $?"; '                   # 0: idempotent
+        'r="$r $(st "$0" 192.0.2.100/32/dum0)"; '                      # 3
+        'r="$r $(st "$0" 198.51.100.7/24/dum0)"; '                     # 0: the other one stays
+        '"$0" 192.0.2.100/dum0 status >/dev/null 2>&1; r="$r $?"; '    # 2: malformed
+        '"$0" 192.0.2.100/32/dum0 >/dev/null 2>&1; r="$r $?"; '        # 2: no action
+        '"$0" 192.0.2.100/32/dum0 restart >/dev/null 2>&1; r="$r $?"; '  # 2: unknown action
+        'echo "$r"')
+    proc = subprocess.run(['timeout', '30', 'unshare', '--net', 'sh', '-c', script, vip],
+                          capture_output=True, text=True, check=False)
+    want = '3 0 0 1 0 0 1 0 0 3 0 2 2 2'
+    got = proc.stdout.strip().splitlines()[-1].strip() if proc.stdout.strip() else ''
+    if got != want:
+        fail('lvs-vip in a namespace: exit codes / counts %r, expected %r (%s)' % (got, want, proc.stderr.strip()[-300:]))
+    else:
+        ok('lvs-vip adds, keeps, reports and removes addresses on a veth interface (%s)' % got)
+    ld = paths['lvs-ldirectord']
+    script = ('mount -t tmpfs tmpfs /run; r=""; '
+              '"$0" ldirectord.cf 9 status >/dev/null; r="$r $?"; '          # 3: no instance
+              '"$0" ldirectord.cf status >/dev/null; r="$r $?"; '            # 3: WAIT is optional
+              'sleep 30 & echo $! > /run/ldirectord.ldirectord.cf.pid; '     # a live pid that is not ldirectord
+              '"$0" ldirectord.cf 9 status >/dev/null; r="$r $?"; '          # 3: not taken for ldirectord
+              '"$0" ldirectord.cf 9 stop; r="$r $?"; '                       # 0: nothing to stop, nothing killed
+              '"$0" ldirectord.cf x status >/dev/null 2>&1; r="$r $?"; '     # 2: WAIT not a number
+              '"$0" ldirectord.cf 9 reload >/dev/null 2>&1; r="$r $?"; '     # 2: unknown action
+              'kill -0 $! 2>/dev/null; r="$r $?"; kill $! 2>/dev/null; '       # 0: the other process was left alone
+              'echo "$r"')
+    proc = subprocess.run(['timeout', '30', 'unshare', '--mount', 'sh', '-c', script, ld],
+                          capture_output=True, text=True, check=False)
+    want = '3 3 3 0 2 2 0'
+    got = proc.stdout.strip().splitlines()[-1].strip() if proc.stdout.strip() else ''
+    if got != want:
+        fail('lvs-ldirectord without an instance: exit codes %r, expected %r (%s)' % (got, want, proc.stderr.strip()[-300:]))
+    else:
+        ok('lvs-ldirectord status/stop without an instance and argument checks (%s)' % got)
 
 
 if __name__ == '__main__':
