@@ -634,8 +634,18 @@ def plan(current, desired, purge_services=False):
             listed = set()
             dels, sets, adds = [], [], []
             for d in svc['real_servers']:
-                listed.add(d['key'])
-                cd = cur_dests.get(d['key'])
+                dk = d['key']
+                listed.add(dk)
+                cd = cur_dests.get(dk)
+                if cd is not None and d['state'] == 'present':
+                    # the common no-op case inline (plain options only), else _dest_unchanged
+                    value = d['weight']
+                    if value is None or value == cd['weight']:
+                        value = d['forwarding']
+                        if ((value is None or (value == cd['forwarding'] and value != 'tun'))
+                                and d['u_threshold'] is None and d['l_threshold'] is None and d['tun_type'] is None
+                                and d['tun_port'] is None and d['tun_flags'] is None):
+                            continue
                 if d['state'] == 'absent':
                     if cd is None:
                         continue

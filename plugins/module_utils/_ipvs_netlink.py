@@ -403,11 +403,13 @@ class _DestBatch:
             if length < 4 or attr_type in (DEST_STATS, DEST_STATS64) or attr_type in index:
                 break
             pad = -length & 3
-            if attr_type == DEST_ADDR:
-                code = '%ds' % size
-            elif size in _FIXED_CODES:
+            if attr_type == DEST_ADDR and size == 16:
+                code = '16s'
+            elif attr_type != DEST_ADDR and size in _FIXED_CODES:
                 code = _FIXED_CODES[size]
             else:
+                # never skip an attribute silently: the generic decoder takes these messages
+                usable = False
                 break
             hdr_fmt.append('HH%dx' % (size + pad))
             val_fmt.append('4x%s%s' % (code, 'x' * pad))
@@ -473,6 +475,100 @@ class _DestBatch:
                 'tun_flags': vals[-1 if p_tflags is None else p_tflags],
             }
         return True
+
+
+# service attributes the fast decoder reads: type -> (size or None for a string, struct code)
+_SVC_CODES = {SVC_AF: (2, 'H'), SVC_PROTOCOL: (2, 'H'), SVC_ADDR: (16, '16s'), SVC_PORT: (2, 'H'),
+              SVC_FWMARK: (4, 'I'), SVC_SCHED_NAME: (None, 's'), SVC_PE_NAME: (None, 's'), SVC_FLAGS: (8, 'I4x'),
+              SVC_TIMEOUT: (4, 'I'), SVC_NETMASK: (4, '4s')}
+
+
+class _ServiceLayout:
+    """Fast decoder of service messages with the layout of the one it was learnt from.
+
+    Like _DestBatch, but per message (the scheduler name makes service messages
+    differ in length): one ``struct`` call reads every header (compared with the
+    learnt ones, sequence number included), one every value. Anything else goes
+    to decode_service.
+    """
+
+    def __init__(self, buf, start, end):
+        msg_len, msg_type, msg_flags, _seq, _pid = _HDR.unpack_from(buf, start)
+        cmd, version, _reserved = _GENL.unpack_from(buf, start + 16)
+        nest_len, nest_type = _NLA.unpack_from(buf, start + 20)
+        hdr_fmt, val_fmt = ['=IHHI4xBB2xHH'], ['=24x']
+        expected = [msg_len, msg_type, msg_flags, 0, cmd, version, nest_len, nest_type]
+        index = {}
+        off = start + 24
+        nest_end = start + 20 + nest_len
+        usable = nest_type & 0x3FFF == CMD_ATTR_SERVICE and msg_len == end - start and nest_end <= end
+        while usable and off + 4 <= nest_end:
+            length, attr_type = _NLA.unpack_from(buf, off)
+            attr_type &= 0x3FFF
+            if attr_type in (SVC_STATS, SVC_STATS64):
+                break
+            size = length - 4
+            known = _SVC_CODES.get(attr_type)
+            if length < 4 or known is None or attr_type in index or known[0] not in (None, size) or not size:
+                usable = False
+                break
+            pad = -length & 3
+            hdr_fmt.append('HH%dx' % (size + pad))
+            val_fmt.append('4x%s%s' % (('%ds' % size) if known[0] is None else known[1], 'x' * pad))
+            expected.extend((length, attr_type))
+            index[attr_type] = len(index)
+            off += length + pad
+        rest = start + msg_len - off
+        if rest > 0:
+            hdr_fmt.append('%dx' % rest)
+            val_fmt.append('%dx' % rest)
+        self.headers = struct.Struct(''.join(hdr_fmt))
+        self.values = struct.Struct(''.join(val_fmt))
+        self._head = tuple(expected[:3])
+        self._tail = tuple(expected[4:])
+        get = index.get
+        self._pos = (get(SVC_AF), get(SVC_FWMARK), get(SVC_PROTOCOL), get(SVC_ADDR), get(SVC_PORT),
+                     get(SVC_SCHED_NAME), get(SVC_PE_NAME), get(SVC_FLAGS), get(SVC_TIMEOUT), get(SVC_NETMASK))
+        self.usable = (usable and rest >= 0 and self.headers.size == msg_len
+                       and all(t in index for t in (SVC_AF, SVC_SCHED_NAME, SVC_FLAGS, SVC_NETMASK))
+                       and (SVC_FWMARK in index or all(t in index for t in (SVC_PROTOCOL, SVC_ADDR, SVC_PORT))))
+        self._cache = {}
+
+    def decode(self, buf, start, seq):
+        """The service of the message at ``start``, or None when it has another layout."""
+        if self.headers.unpack_from(buf, start) != self._head + (seq,) + self._tail:
+            return None
+        vals = self.values.unpack_from(buf, start)
+        p_af, p_fwmark, p_proto, p_addr, p_port, p_sched, p_pe, p_flags, p_timeout, p_netmask = self._pos
+        cache = self._cache
+        af = vals[p_af]
+        fwmark = 0 if p_fwmark is None else vals[p_fwmark]
+        if fwmark:
+            protocol, address, port = None, None, None
+        elif p_addr is None:
+            return None
+        else:
+            protocol = PROTOCOL_NAMES.get(vals[p_proto], 'unknown')
+            raw = vals[p_addr]
+            address = cache.get((af, raw))
+            if address is None:
+                address = cache[(af, raw)] = socket.inet_ntop(af, raw[:4] if af == AF_INET else raw)
+            port = vals[p_port]
+            port = (port >> 8) | ((port & 0xFF) << 8)
+        raw = vals[p_sched]
+        sched = cache.get(raw)
+        if sched is None:
+            sched = cache[raw] = raw.split(b'\0', 1)[0].decode('ascii', 'replace')
+        pe_name = None
+        if p_pe is not None:
+            pe_name = vals[p_pe].split(b'\0', 1)[0].decode('ascii', 'replace') or None
+        return {
+            'key': service_key(af, protocol, address, port, fwmark),
+            'af': af, 'protocol': protocol, 'address': address, 'port': port, 'fwmark': fwmark or None,
+            'scheduler': sched, 'flags': vals[p_flags] & ~F_HASHED,
+            'timeout': 0 if p_timeout is None else vals[p_timeout],
+            'netmask': decode_netmask(af, vals[p_netmask]), 'pe_name': pe_name,
+        }
 
 
 def iter_messages(buf, length):
@@ -542,6 +638,7 @@ class IPVSNetlink:
             raise
         self._encoder = _Encoder()
         self._dest_batch = None
+        self._svc_layouts = {}
 
     def close(self):
         self.sock.close()
@@ -628,11 +725,27 @@ class IPVSNetlink:
         seq = self._request(CMD_GET_SERVICE, b'', True)
         result = {}
         buf = self._view
+        layouts = self._svc_layouts
         for _t, _f, _s, start, end in self._replies(seq, dump=True):
-            span = nested_payload(buf, start, end, CMD_ATTR_SERVICE)
-            if span:
+            svc = None
+            if not with_stats:
+                # learnt layouts of this message length (the scheduler name's length varies), at most 8 per length
+                candidates = layouts.setdefault(end - start, [])
+                for layout in candidates:
+                    svc = layout.decode(buf, start, seq)
+                    if svc is not None:
+                        break
+                if svc is None and len(candidates) < 8:
+                    layout = _ServiceLayout(buf, start, end)
+                    if layout.usable:
+                        candidates.append(layout)
+                        svc = layout.decode(buf, start, seq)
+            if svc is None:
+                span = nested_payload(buf, start, end, CMD_ATTR_SERVICE)
+                if not span:
+                    continue
                 svc = decode_service(buf, span[0], span[1], with_stats)
-                result[svc['key']] = svc
+            result[svc['key']] = svc
         return result
 
     def get_service(self, svc, with_stats=False):

@@ -300,6 +300,84 @@ class TestDestBatch:
         assert not nl._DestBatch(data, 0, len(data)).usable
 
 
+def kernel_service_message(address=None, port=80, af=socket.AF_INET, protocol=6, fwmark=0, sched='wlc', pe=None,
+                           flags=0x2, timeout=0, netmask=b'\xff' * 4, seq=9, extra=b''):
+    """A service message in the kernel's order and sizes (ip_vs_genl_fill_service), stats at the end."""
+    attrs = nl.nla_u16(nl.SVC_AF, af)
+    if fwmark:
+        attrs += nl.nla_u32(nl.SVC_FWMARK, fwmark)
+    else:
+        raw = socket.inet_pton(af, address)
+        attrs += (nl.nla_u16(nl.SVC_PROTOCOL, protocol) + nl.nla(nl.SVC_ADDR, raw + b'\0' * (16 - len(raw)))
+                  + nl.nla_be16(nl.SVC_PORT, port))
+    attrs += nl.nla_str(nl.SVC_SCHED_NAME, sched)
+    if pe:
+        attrs += nl.nla_str(nl.SVC_PE_NAME, pe)
+    attrs += (extra + nl.nla(nl.SVC_FLAGS, struct.pack('=II', flags, 0xFFFFFFFF)) + nl.nla_u32(nl.SVC_TIMEOUT, timeout)
+              + nl.nla(nl.SVC_NETMASK, netmask)
+              + nl.nla(nl.SVC_STATS, nl.nla_u32(1, 5)) + nl.nla(nl.SVC_STATS64, nl.nla(1, struct.pack('=Q', 5))))
+    return nl.genl_message(FAMILY_ID, nl.CMD_NEW_SERVICE, nl.NLM_F_MULTI, seq, nl.nla(nl.CMD_ATTR_SERVICE, attrs))
+
+
+def generic_service(data):
+    span = nl.nested_payload(data, 0, len(data), nl.CMD_ATTR_SERVICE)
+    return nl.decode_service(data, span[0], span[1])
+
+
+class TestServiceLayout:
+    @pytest.mark.parametrize('kwargs', [
+        {'address': '192.0.2.1'},
+        {'address': '192.0.2.1', 'port': 443, 'sched': 'sh', 'flags': F_PERSISTENT | F_SCHED2 | 0x2, 'timeout': 600,
+         'netmask': socket.inet_aton('255.255.255.0')},
+        {'address': '2001:db8::1', 'af': socket.AF_INET6, 'protocol': 17, 'sched': 'rr', 'flags': 0x4 | 0x1,
+         'timeout': 60, 'netmask': struct.pack('=I', 64)},
+        {'fwmark': 42, 'sched': 'mh'},
+        {'fwmark': 7, 'af': socket.AF_INET6, 'netmask': struct.pack('=I', 128)},
+        {'address': '192.0.2.5', 'protocol': 17, 'port': 5060, 'pe': 'sip', 'flags': 0x3, 'timeout': 300},
+        {'address': '192.0.2.6', 'protocol': 132, 'sched': 'twos'},
+    ])
+    def test_same_result_as_generic_decoder(self, kwargs):
+        data = kernel_service_message(**kwargs)
+        layout = nl._ServiceLayout(data, 0, len(data))
+        assert layout.usable
+        assert layout.decode(data, 0, 9) == generic_service(data)
+        # the same layout reads another service of the same shape
+        if 'fwmark' in kwargs:
+            other = dict(kwargs, fwmark=kwargs['fwmark'] + 1)
+        else:
+            other = dict(kwargs, port=kwargs.get('port', 80) + 1)
+        data = kernel_service_message(**other)
+        assert layout.decode(data, 0, 9) == generic_service(data)
+
+    def test_other_layout_or_sequence_number_is_not_decoded(self):
+        data = kernel_service_message('192.0.2.1')
+        layout = nl._ServiceLayout(data, 0, len(data))
+        assert layout.decode(kernel_service_message('192.0.2.1', seq=8), 0, 9) is None
+        # same message length, another attribute length ('rr' + NUL is 3 bytes, 'wlc' + NUL 4)
+        other = kernel_service_message('192.0.2.1', sched='rr')
+        assert len(other) == len(data)
+        assert layout.decode(other, 0, 9) is None
+        # same layout, another scheduler name of the same length
+        assert layout.decode(kernel_service_message('192.0.2.1', sched='sed'), 0, 9)['scheduler'] == 'sed'
+
+    def test_unknown_attribute_is_left_to_the_generic_decoder(self):
+        data = kernel_service_message('192.0.2.1', extra=nl.nla_u32(99, 1))
+        assert not nl._ServiceLayout(data, 0, len(data)).usable
+        assert generic_service(data)['scheduler'] == 'wlc'
+
+    def test_short_address_is_left_to_the_generic_decoder(self):
+        attrs = (nl.nla_u16(nl.SVC_AF, socket.AF_INET) + nl.nla_u16(nl.SVC_PROTOCOL, 6)
+                 + nl.nla(nl.SVC_ADDR, socket.inet_aton('192.0.2.9')) + nl.nla_be16(nl.SVC_PORT, 80)
+                 + nl.nla_str(nl.SVC_SCHED_NAME, 'rr') + nl.nla(nl.SVC_FLAGS, struct.pack('=II', 0, 0xFFFFFFFF))
+                 + nl.nla_u32(nl.SVC_TIMEOUT, 0) + nl.nla(nl.SVC_NETMASK, b'\xff' * 4))
+        data = nl.genl_message(FAMILY_ID, nl.CMD_NEW_SERVICE, nl.NLM_F_MULTI, 9, nl.nla(nl.CMD_ATTR_SERVICE, attrs))
+        assert not nl._ServiceLayout(data, 0, len(data)).usable
+
+    def test_dest_message_is_not_a_service_layout(self):
+        data = dest_message('192.0.2.21', 1)
+        assert not nl._ServiceLayout(data, 0, len(data)).usable
+
+
 def test_set_service_keeps_persistence_engine():
     svc = normalise_service('s', {'protocol': 'udp', 'address': '192.0.2.1', 'port': 5060, 'scheduler': 'rr'})
     current = {'key': svc['key'], 'af': socket.AF_INET, 'protocol': 'udp', 'address': '192.0.2.1', 'port': 5060,

@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import gc
 import json
 
 import pytest
@@ -106,6 +107,18 @@ class TestMain:
         result = run_module(ipvs_module, args, capsys)
         assert result['failed'] is True
         assert message in result['msg']
+
+    def test_garbage_collector_is_left_as_it_was(self, capsys):
+        # main() pauses the cyclic GC while it runs; it must come back on however main() ends
+        assert gc.isenabled()
+        run_module(ipvs_module, {}, capsys)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            run_module(ipvs_module, {}, capsys)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
 
     def test_info_rejects_partial_selector(self, capsys):
         result = run_module(ipvs_info_module, {'address': '192.0.2.1'}, capsys)
