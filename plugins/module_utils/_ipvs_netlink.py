@@ -611,12 +611,24 @@ def describe_errno(err, what):
 class IPVSNetlink:
     """A generic-netlink socket bound to the IPVS family."""
 
-    def __init__(self):
+    def __init__(self, sock=None, family=None):
+        """Open and bind a generic netlink socket and resolve the IPVS family.
+
+        ``sock`` and ``family``: an already connected datagram socket and the family id to use instead (the
+        unit tests feed recorded kernel replies through a socket pair).
+        """
         self.requests = 0       # netlink requests sent (dumps, gets and changes)
         self.changes = 0        # of which NEW/SET/DEL requests
         self._seq = 0
         self._buf = bytearray(_RECV_SIZE)
         self._view = memoryview(self._buf)
+        self._encoder = _Encoder()
+        self._dest_batch = None
+        self._svc_layouts = {}
+        if sock is not None:
+            self.sock = sock
+            self.family = family
+            return
         try:
             self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
         except OSError as exc:
@@ -636,9 +648,6 @@ class IPVSNetlink:
         except Exception:
             self.sock.close()
             raise
-        self._encoder = _Encoder()
-        self._dest_batch = None
-        self._svc_layouts = {}
 
     def close(self):
         self.sock.close()
