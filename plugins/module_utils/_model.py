@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import difflib
 import ipaddress
 import re
 
@@ -125,6 +126,9 @@ HOST_VARS = ('lvs_address', 'lvs_director_role', 'lvs_priority', 'lvs_node_name'
              'lvs_realserver_interface', 'ansible_host')
 # Every variable this model reads; plugins copy only these out of hostvars.
 READ_VARS = CLUSTER_VARS + HOST_VARS
+# lvs_* variables that belong to the collection's playbooks, not to the model (drain, AWX, rolling update...).
+PLAYBOOK_VAR_PREFIXES = ('lvs_awx_', 'lvs_drain_', 'lvs_enable_', 'lvs_rolling_', 'lvs_drill_', 'lvs_add_',
+                         'lvs_status_', 'lvs_validate_', 'lvs_new_realserver')
 SECRET_KEYS = ('auth_pass', 'authkey', 'gui_password')
 
 
@@ -654,9 +658,11 @@ class Model(object):
     ``hostvars`` maps host -> dict of variables (at least the READ_VARS present), ``groups`` maps group -> hosts.
     """
 
-    def __init__(self, hostvars, groups):
+    def __init__(self, hostvars, groups, other_names=None):
         self.hostvars = hostvars
         self.groups = groups
+        # host -> names of the other lvs_* variables the host has (read for misspellings only)
+        self.other_names = other_names or {}
         self.clusters = {}
         self.host_cluster = {}
         self.problems = []
@@ -711,7 +717,26 @@ class Model(object):
             for problem in chk.problems[mark:]:
                 problem.cluster = name
         self._check_vrids(chk)
+        self._check_names(chk)
         self.problems = chk.problems
+
+    def _check_names(self, chk):
+        """lvs_* variables the model does not know: a misspelt model variable is an error (its value would be
+        ignored in silence), any other unknown name a warning. The collection's playbook variables are fine."""
+        reported = set()
+        for host in sorted(self.other_names):
+            for name in sorted(self.other_names[host]):
+                if name in READ_VARS or name.startswith(PLAYBOOK_VAR_PREFIXES) or name in reported:
+                    continue
+                reported.add(name)
+                close = difflib.get_close_matches(name, READ_VARS, n=1, cutoff=0.8)
+                if close:
+                    chk.error(name, 'is not a variable of the lvs.cluster model (its value is ignored); it looks like a '
+                              'misspelling of %s' % close[0], 'rename it to %s' % close[0], host)
+                else:
+                    chk.warn(name, 'is not a variable of the lvs.cluster model and is ignored',
+                             'use one of the variables in docs/model.md, or a name without the lvs_ prefix for '
+                             'your own variables', host)
 
     def _resolve_directors(self, chk, cluster, hosts):
         if len(hosts) < 2:

@@ -39,11 +39,15 @@ def model_from_task_vars(task_vars):
     for members in groups.values():
         wanted.update(members)
     data = {}
+    other_names = {}
     for host in wanted:
         try:
             hv = hostvars[host]
         except KeyError:
             continue
+        # Names only (never values): misspelt model variables are reported by the model.
+        other_names[host] = [key for key in hv if isinstance(key, string_types) and key.startswith('lvs_')
+                             and key not in READ_VARS]
         entry = {}
         for key in READ_VARS:
             try:
@@ -52,4 +56,4 @@ def model_from_task_vars(task_vars):
             except AnsibleError as exc:
                 raise AnsibleError('lvs.cluster: cannot template %s for host %s: %s' % (key, host, exc))
         data[host] = entry
-    return Model(data, dict((g, list(h)) for g, h in groups.items()))
+    return Model(data, dict((g, list(h)) for g, h in groups.items()), other_names)

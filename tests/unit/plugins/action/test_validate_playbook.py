@@ -32,6 +32,7 @@ BAD_INVENTORY = textwrap.dedent("""\
                 lvs_keepalived: {vrid: 300, auth_pass: far-too-long-secret}
                 lvs_virtual_services:
                   - {name: www, vip: 203.0.113.300, port: 80, scheduler: fastest}
+                lvs_virtual_service: []
         lvs_realservers:
           hosts:
             rs1.nonexistent.invalid: {ansible_host: 203.0.113.252}
@@ -51,8 +52,9 @@ def test_bad_inventory_fails_on_controller_before_any_host(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     for path in ('lvs_keepalived.vrid', 'lvs_keepalived.auth_pass', 'lvs_virtual_services[0].vip',
-                 'lvs_virtual_services[0].scheduler'):
+                 'lvs_virtual_services[0].scheduler', 'lvs_virtual_service (host dr1.nonexistent.invalid)'):
         assert path in out, out
+    assert 'misspelling of lvs_virtual_services' in out, out
     # Nothing tried to reach the (non-existent) hosts: no UNREACHABLE, no SSH.
     assert 'UNREACHABLE' not in out and 'ssh:' not in out, out
     assert 'far-too-long-secret' not in out

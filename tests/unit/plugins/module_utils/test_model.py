@@ -321,3 +321,34 @@ def test_single_director_is_a_warning_not_an_error():
 def test_secret_never_in_messages():
     errors = errors_of(*inventory(with_cluster(lvs_keepalived={'auth_pass': 'topsecret-too-long'})))
     assert errors and not any('topsecret' in str(e) for e in errors)
+
+
+@pytest.mark.parametrize('name, expected', [
+    ('lvs_virtual_service', 'lvs_virtual_services'),
+    ('lvs_keepalive', 'lvs_keepalived'),
+    ('lvs_priorty', 'lvs_priority'),
+    ('lvs_directorrole', 'lvs_director_role'),
+    ('lvs_realserver_groups', 'lvs_realserver_group'),
+])
+def test_misspelt_model_variable_is_an_error_naming_the_right_one(name, expected):
+    hostvars, groups = inventory()
+    model = Model(hostvars, groups, {'dr1': [name], 'dr2': [name]})
+    errors = [p for p in model.errors if p.path == name]
+    assert len(errors) == 1, model.problems  # reported once, not per host
+    assert expected in errors[0].message and 'rename it to %s' % expected in errors[0].fix
+    assert errors[0].host == 'dr1' and errors[0].cluster is None
+
+
+def test_other_lvs_variables_warn_and_playbook_variables_pass():
+    hostvars, groups = inventory()
+    names = ['lvs_vrrp_auth_pass', 'lvs_awx_project', 'lvs_drain_timeout', 'lvs_rolling_pause', 'lvs_new_realserver']
+    model = Model(hostvars, groups, {'rs1': names})
+    assert model.errors == []
+    assert [(p.path, p.severity) for p in model.warnings] == [('lvs_vrrp_auth_pass', 'warning')]
+    assert 'docs/model.md' in model.warnings[0].fix
+
+
+def test_model_variables_are_never_reported_as_unknown():
+    hostvars, groups = inventory()
+    model = Model(hostvars, groups, {'dr1': ['lvs_backend', 'lvs_virtual_services', 'lvs_priority']})
+    assert model.problems == []
