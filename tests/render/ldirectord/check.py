@@ -35,7 +35,7 @@ EXPECT = {
                           r'    request="/health"', r'    receive="real\\ server"', r'    virtualhost="www\.example\.com"',
                           r'    checktimeout=2', r'checkinterval=4', r'quiescent=no', r'autoreload=no', r'failurecount=1',
                           r'logfile="local0"'],
-        'haresources': [r'http-dr-a lvs-ldirectord::ldirectord\.cf::9 lvs-vip::192\.0\.2\.100/32/eth0'],
+        'haresources': [r'http-dr-a lvs-ldirectord::ldirectord\.cf lvs-vip::192\.0\.2\.100/32/eth0'],
         'ha.cf': [r'udpport 694', r'ucast eth0 198\.51\.100\.11', r'ucast eth0 198\.51\.100\.12', r'node http-dr-a',
                   r'node http-dr-b', r'auto_failback on', r'crm off', r'keepalive 2', r'warntime 6', r'deadtime 10',
                   r'initdead 30', r'logfacility daemon'],
@@ -44,7 +44,7 @@ EXPECT = {
     'https-nat-a': {
         'ldirectord.cf': [r'    real=192\.0\.2\.21:8443 masq 1', r'    real=192\.0\.2\.22:8443 masq 3',
                           r'    fallback=10\.0\.0\.50:8080 masq', r'    service=https', r'    scheduler=wlc'],
-        'haresources': [r'https-nat-a lvs-ldirectord::ldirectord\.cf::\d+ lvs-vip::192\.0\.2\.101/32/eth0 lvs-vip::10\.0\.0\.1/24/eth1'],
+        'haresources': [r'https-nat-a lvs-ldirectord::ldirectord\.cf lvs-vip::192\.0\.2\.101/32/eth0 lvs-vip::10\.0\.0\.1/24/eth1'],
     },
     'tcp-tun-a': {
         'timeouts.conf': [r'\[Service\]', r'ExecStartPre=-/usr/sbin/ipvsadm --set 900 0 60'],
@@ -54,18 +54,18 @@ EXPECT = {
     'fwmark-a': {
         'ldirectord.cf': [r'virtual=10', r'    real=192\.0\.2\.21 gate 1', r'    protocol=fwm', r'    checkport=80',
                           r'    fallback=127\.0\.0\.1 gate', r'    persistent=600', r'    scheduler=wrr'],
-        'haresources': [r'fwmark-a lvs-ldirectord::ldirectord\.cf::\d+ lvs-vip::192\.0\.2\.103/32/eth0'],
+        'haresources': [r'fwmark-a lvs-ldirectord::ldirectord\.cf lvs-vip::192\.0\.2\.103/32/eth0'],
     },
     'dns-udp-a': {
         'ldirectord.cf': [r'    protocol=udp', r'    service=dns', r'    request="www\.example\.com"',
                           r'    receive="192\\\.0\\\.2\\\.1"', r'    receive="\."'],
-        'haresources': [r'dns-udp-a lvs-ldirectord::ldirectord\.cf::\d+ lvs-vip::192\.0\.2\.104/32/eth0'],
+        'haresources': [r'dns-udp-a lvs-ldirectord::ldirectord\.cf lvs-vip::192\.0\.2\.104/32/eth0'],
     },
     'misc-a': {
         'ldirectord.cf': [r'    checktype=external', r'    checkcommand="/usr/local/bin/check-db"', r'    checktimeout=4',
                           r'    service=smtp', r'    checktype=ping', r'    checktype=on', r'    scheduler=mh',
                           r'    scheduler=nq', r'    scheduler=sed'],
-        'haresources': [r'misc-a lvs-ldirectord::ldirectord\.cf::\d+ lvs-vip::192\.0\.2\.105/32/eth0 lvs-vip::192\.0\.2\.106/32/eth0 '
+        'haresources': [r'misc-a lvs-ldirectord::ldirectord\.cf lvs-vip::192\.0\.2\.105/32/eth0 lvs-vip::192\.0\.2\.106/32/eth0 '
                         r'lvs-vip::192\.0\.2\.107/32/eth0'],
     },
     'simpletcp-a': {
@@ -76,7 +76,7 @@ EXPECT = {
     'bcast-a': {
         'ha.cf': [r'udpport 695', r'bcast ens3', r'auto_failback off', r'ping 192\.0\.2\.1', r'ping 192\.0\.2\.2',
                   r'respawn hacluster /usr/libexec/heartbeat/ipfail', r'apiauth ipfail gid=haclient uid=hacluster'],
-        'haresources': [r'bcast-a lvs-ldirectord::ldirectord\.cf::\d+ lvs-vip::192\.0\.2\.110/32/ens3'],
+        'haresources': [r'bcast-a lvs-ldirectord::ldirectord\.cf lvs-vip::192\.0\.2\.110/32/ens3'],
     },
     'mcast-a': {
         'ha.cf': [r'mcast eth0 239\.1\.2\.3 694 1 0', r'node mcast-a', r'node mcast-b', r'node mcast-c', r'keepalive 1',
@@ -84,12 +84,12 @@ EXPECT = {
         'ldirectord.cf': [r'checktimeout=7', r'negotiatetimeout=7', r'checkinterval=9', r'failurecount=3', r'autoreload=yes',
                           r'quiescent=yes', r'logfile="local3"', r'emailalert="ops@example\.com, noc@example\.com"',
                           r'emailalertfrom=lvs@example\.com', r'smtp=192\.0\.2\.25'],
-        'haresources': [r'mcast-a lvs-ldirectord::ldirectord\.cf::\d+ lvs-vip::192\.0\.2\.111/32/eth0 lvs-vip::192\.0\.2\.112/24/eth0'],
+        'haresources': [r'mcast-a lvs-ldirectord::ldirectord\.cf lvs-vip::192\.0\.2\.111/32/eth0 lvs-vip::192\.0\.2\.112/24/eth0'],
     },
     'sched-a': {
         'ldirectord.cf': [r'    scheduler=%s' % s for s in
                           ('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh')],
-        'haresources': [r'director-two lvs-ldirectord::ldirectord\.cf::\d+ lvs-vip::192\.0\.2\.120/32/eth0'],
+        'haresources': [r'director-two lvs-ldirectord::ldirectord\.cf lvs-vip::192\.0\.2\.120/32/eth0'],
         'ha.cf': [r'node director-one', r'node director-two'],
     },
 }
