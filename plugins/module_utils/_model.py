@@ -639,7 +639,8 @@ def _check_ldirectord(chk, c, host):
         path = 'lvs_virtual_services[%d]' % i
         hc = svc['health_check']
         if svc['family'] == 6:
-            chk.error(path + '.vip', 'cannot be an IPv6 address with the heartbeat backend: its lvs-vip resource (like heartbeat\'s IPaddr2 with LVS support) holds IPv4 VIPs only',
+            chk.error(path + '.vip', 'cannot be an IPv6 address with the heartbeat backend: its lvs-vip resource '
+                      '(like heartbeat\'s IPaddr2 with LVS support) holds IPv4 VIPs only',
                       'use an IPv4 VIP with this backend, or the keepalived backend', host)
         if hc['digest']:
             chk.error(path + '.health_check.digest', 'ldirectord cannot compare page digests',
