@@ -373,6 +373,69 @@ def decode_dest(buf, start, end, svc_af, with_stats=False):
 _FIXED_CODES = {1: 'B', 2: 'H', 4: 'I'}
 
 
+# service attributes the fast decoder reads: type -> (size or None for a string, struct code)
+_SVC_CODES = {SVC_AF: (2, 'H'), SVC_PROTOCOL: (2, 'H'), SVC_ADDR: (16, '16s'), SVC_PORT: (2, 'H'),
+              SVC_FWMARK: (4, 'I'), SVC_SCHED_NAME: (None, 's'), SVC_PE_NAME: (None, 's'), SVC_FLAGS: (8, 'I4x'),
+              SVC_TIMEOUT: (4, 'I'), SVC_NETMASK: (4, '4s')}
+
+
+def _learn_layout(buf, start, end, nest_attr, stats_types, code_of):
+    """The layout of the message at buf[start:end] for the fast decoders below.
+
+    The message must be one nested attribute ``nest_attr`` (after the netlink and generic netlink headers) whose
+    attributes each have a fixed-size struct code (``code_of(attr_type, size)``; None: not decodable this way).
+    Reading stops at the first statistics attribute (``stats_types``, never decoded here).  Returns
+    (message length, header Struct, value Struct, expected header values with the sequence number at index 3,
+    {attribute type: position among the values}, usable).
+    """
+    msg_len, msg_type, msg_flags, _seq, _pid = _HDR.unpack_from(buf, start)
+    cmd, version, _reserved = _GENL.unpack_from(buf, start + 16)
+    nest_len, nest_type = _NLA.unpack_from(buf, start + 20)
+    # headers: nlmsghdr (pid skipped), genlmsghdr, the nest's header, then each attribute's header
+    hdr_fmt, val_fmt = ['=IHHI4xBB2xHH'], ['=24x']
+    expected = [msg_len, msg_type, msg_flags, 0, cmd, version, nest_len, nest_type]
+    index = {}
+    off = start + 24
+    nest_end = start + 20 + nest_len
+    usable = nest_type & 0x3FFF == nest_attr and msg_len == end - start and nest_end <= end
+    while usable and off + 4 <= nest_end:
+        length, attr_type = _NLA.unpack_from(buf, off)
+        attr_type &= 0x3FFF
+        if attr_type in stats_types:
+            break
+        size = length - 4
+        # never skip an attribute silently: the generic decoders take the messages this layout cannot read
+        code = None if size <= 0 or attr_type in index else code_of(attr_type, size)
+        if code is None:
+            usable = False
+            break
+        pad = -length & 3
+        hdr_fmt.append('HH%dx' % (size + pad))
+        val_fmt.append('4x%s%s' % (code, 'x' * pad))
+        expected.extend((length, attr_type))
+        index[attr_type] = len(index)
+        off += length + pad
+    rest = start + msg_len - off
+    if rest > 0:
+        hdr_fmt.append('%dx' % rest)
+        val_fmt.append('%dx' % rest)
+    usable = usable and rest >= 0
+    return msg_len, struct.Struct(''.join(hdr_fmt)), struct.Struct(''.join(val_fmt)), expected, index, usable
+
+
+def _dest_code(attr_type, size):
+    if attr_type == DEST_ADDR:
+        return '16s' if size == 16 else None
+    return _FIXED_CODES.get(size)
+
+
+def _service_code(attr_type, size):
+    known = _SVC_CODES.get(attr_type)
+    if known is None or known[0] not in (None, size):
+        return None
+    return '%ds' % size if known[0] is None else known[1]
+
+
 class _DestBatch:
     """Fast decoder of whole receive buffers of destination messages that share the layout of the first one seen.
 
@@ -386,43 +449,11 @@ class _DestBatch:
     """
 
     def __init__(self, buf, start, end):
-        msg_len, msg_type, msg_flags, _seq, _pid = _HDR.unpack_from(buf, start)
-        cmd, version, _reserved = _GENL.unpack_from(buf, start + 16)
-        nest_len, nest_type = _NLA.unpack_from(buf, start + 20)
-        # headers: nlmsghdr (pid skipped), genlmsghdr, the IPVS_CMD_ATTR_DEST header, then each attribute's header
-        hdr_fmt, val_fmt = ['=IHHI4xBB2xHH'], ['=24x']
-        expected = [msg_len, msg_type, msg_flags, 0, cmd, version, nest_len, nest_type]
-        index = {}
-        off = start + 24
-        nest_end = start + 20 + nest_len
-        usable = nest_type & 0x3FFF == CMD_ATTR_DEST and msg_len == end - start and nest_end <= end
-        while usable and off + 4 <= nest_end:
-            length, attr_type = _NLA.unpack_from(buf, off)
-            attr_type &= 0x3FFF
-            size = length - 4
-            if length < 4 or attr_type in (DEST_STATS, DEST_STATS64) or attr_type in index:
-                break
-            pad = -length & 3
-            if attr_type == DEST_ADDR and size == 16:
-                code = '16s'
-            elif attr_type != DEST_ADDR and size in _FIXED_CODES:
-                code = _FIXED_CODES[size]
-            else:
-                # never skip an attribute silently: the generic decoder takes these messages
-                usable = False
-                break
-            hdr_fmt.append('HH%dx' % (size + pad))
-            val_fmt.append('4x%s%s' % (code, 'x' * pad))
-            expected.extend((length, attr_type))
-            index[attr_type] = len(index)
-            off += length + pad
-        rest = start + msg_len - off
-        if rest:
-            hdr_fmt.append('%dx' % rest)
-            val_fmt.append('%dx' % rest)
+        msg_len, headers, values, expected, index, usable = _learn_layout(buf, start, end, CMD_ATTR_DEST,
+                                                                          (DEST_STATS, DEST_STATS64), _dest_code)
         self.size = msg_len
-        self.headers = struct.Struct(''.join(hdr_fmt))
-        self.values = struct.Struct(''.join(val_fmt))
+        self.headers = headers
+        self.values = values
         self._head = tuple(expected[:3])
         self._tail = tuple(expected[4:])
         self.usable = usable and msg_len % 4 == 0 and all(
@@ -477,12 +508,6 @@ class _DestBatch:
         return True
 
 
-# service attributes the fast decoder reads: type -> (size or None for a string, struct code)
-_SVC_CODES = {SVC_AF: (2, 'H'), SVC_PROTOCOL: (2, 'H'), SVC_ADDR: (16, '16s'), SVC_PORT: (2, 'H'),
-              SVC_FWMARK: (4, 'I'), SVC_SCHED_NAME: (None, 's'), SVC_PE_NAME: (None, 's'), SVC_FLAGS: (8, 'I4x'),
-              SVC_TIMEOUT: (4, 'I'), SVC_NETMASK: (4, '4s')}
-
-
 class _ServiceLayout:
     """Fast decoder of service messages with the layout of the one it was learnt from.
 
@@ -493,43 +518,16 @@ class _ServiceLayout:
     """
 
     def __init__(self, buf, start, end):
-        msg_len, msg_type, msg_flags, _seq, _pid = _HDR.unpack_from(buf, start)
-        cmd, version, _reserved = _GENL.unpack_from(buf, start + 16)
-        nest_len, nest_type = _NLA.unpack_from(buf, start + 20)
-        hdr_fmt, val_fmt = ['=IHHI4xBB2xHH'], ['=24x']
-        expected = [msg_len, msg_type, msg_flags, 0, cmd, version, nest_len, nest_type]
-        index = {}
-        off = start + 24
-        nest_end = start + 20 + nest_len
-        usable = nest_type & 0x3FFF == CMD_ATTR_SERVICE and msg_len == end - start and nest_end <= end
-        while usable and off + 4 <= nest_end:
-            length, attr_type = _NLA.unpack_from(buf, off)
-            attr_type &= 0x3FFF
-            if attr_type in (SVC_STATS, SVC_STATS64):
-                break
-            size = length - 4
-            known = _SVC_CODES.get(attr_type)
-            if length < 4 or known is None or attr_type in index or known[0] not in (None, size) or not size:
-                usable = False
-                break
-            pad = -length & 3
-            hdr_fmt.append('HH%dx' % (size + pad))
-            val_fmt.append('4x%s%s' % (('%ds' % size) if known[0] is None else known[1], 'x' * pad))
-            expected.extend((length, attr_type))
-            index[attr_type] = len(index)
-            off += length + pad
-        rest = start + msg_len - off
-        if rest > 0:
-            hdr_fmt.append('%dx' % rest)
-            val_fmt.append('%dx' % rest)
-        self.headers = struct.Struct(''.join(hdr_fmt))
-        self.values = struct.Struct(''.join(val_fmt))
+        msg_len, headers, values, expected, index, usable = _learn_layout(buf, start, end, CMD_ATTR_SERVICE,
+                                                                          (SVC_STATS, SVC_STATS64), _service_code)
+        self.headers = headers
+        self.values = values
         self._head = tuple(expected[:3])
         self._tail = tuple(expected[4:])
         get = index.get
         self._pos = (get(SVC_AF), get(SVC_FWMARK), get(SVC_PROTOCOL), get(SVC_ADDR), get(SVC_PORT),
                      get(SVC_SCHED_NAME), get(SVC_PE_NAME), get(SVC_FLAGS), get(SVC_TIMEOUT), get(SVC_NETMASK))
-        self.usable = (usable and rest >= 0 and self.headers.size == msg_len
+        self.usable = (usable and self.headers.size == msg_len
                        and all(t in index for t in (SVC_AF, SVC_SCHED_NAME, SVC_FLAGS, SVC_NETMASK))
                        and (SVC_FWMARK in index or all(t in index for t in (SVC_PROTOCOL, SVC_ADDR, SVC_PORT))))
         self._cache = {}

@@ -299,6 +299,14 @@ class TestDestBatch:
         data = kernel_service_dump(seq=9)
         assert not nl._DestBatch(data, 0, len(data)).usable
 
+    def test_repeated_or_empty_attribute_is_unusable(self):
+        # a layout must account for every attribute: a repeated or an empty one goes to the generic decoder
+        attrs = kernel_dest_attrs('192.0.2.21', 3, socket.AF_INET, 80, True)
+        for extra in (nl.nla_u32(nl.DEST_WEIGHT, 5), nl.nla(nl.DEST_U_THRESH, b'')):
+            data = nl.genl_message(FAMILY_ID, nl.CMD_NEW_DEST, nl.NLM_F_MULTI, 9,
+                                   nl.nla(nl.CMD_ATTR_DEST, extra + attrs))
+            assert not nl._DestBatch(data, 0, len(data)).usable
+
 
 def kernel_service_message(address=None, port=80, af=socket.AF_INET, protocol=6, fwmark=0, sched='wlc', pe=None,
                            flags=0x2, timeout=0, netmask=b'\xff' * 4, seq=9, extra=b''):
