@@ -24,6 +24,7 @@ DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | 
 
 help:
 	@echo "make lab        main job on the built-in lab (BACKEND=keepalived|heartbeat_ldirectord)"
+	@echo "make lab-day2   the day-2 playbooks on the lab (status, drain/enable, rolling update, failover drill), with numbers"
 	@echo "make test       all tests (lint, sanity, unit, checks, container and VM molecule scenarios)"
 	@echo "make deps       install system packages and the Python tooling into $(VENV)"
 	@echo "make lint | sanity | unit | checks | molecule-containers | molecule-lab | build | lab-down"
@@ -93,6 +94,11 @@ test: deps lint unit sanity checks molecule-containers molecule-lab
 ## ---- the built-in lab ---------------------------------------------------------------------------------
 lab: deps
 	flock /run/lvs-lab.lock lab/main-job.sh --backend $(BACKEND)
+
+# The day-2 operator playbooks (issue 8) on the lab after the seed's tests: status, drain/enable rs1 under load,
+# rolling update with a client probe, failover drill; prints their numbers (report in lab/run/main-job-day2/).
+lab-day2: deps
+	flock /run/lvs-lab.lock lab/main-job.sh --backend $(BACKEND) --day2 --skip-kill --skip-scaleout
 
 lab-smoke: deps
 	lab/smoke.sh

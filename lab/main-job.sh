@@ -9,16 +9,25 @@
 #     boot it again and measure until the VIP is back where the configuration says (preempt / auto_failback);
 #   - scale-out: boot rs3 and re-run site.yml with inventories/lab_scaleout added while a client polls the VIP
 #     (5 requests/s); every request must succeed.
+# With --day2 (`make lab-day2`), the operator playbooks of issue 8 run after the seed's tests, each with its numbers:
+#   - status:         playbooks/status.yml must pass; notes which director is MASTER;
+#   - drain:          a client sends requests to the VIP (5/s) while playbooks/drain_realserver.yml drains rs1; none may
+#                     fail, and the MAIN_JOB_DAY2_REQUESTS (20) sent after the drain must all be answered by rs2; then
+#                     playbooks/enable_realserver.yml puts rs1 back and as many requests must split evenly (rr, +-1);
+#   - rolling-update: playbooks/rolling_update.yml with a changed lvs_notification_email (each director reloads) and
+#                     its client probe: requests, failed requests (must be 0), duration, reloads per director;
+#   - failover-drill: playbooks/failover_drill.yml --limit web_directors: both switch times; the VIP ends on the primary.
 # Prints a report with the time of every stage and every measured number; exits non-zero when anything failed.
 # The lab is always taken down at the end (also after a failure or Ctrl-C) unless --keep is given.
 #
-#   lab/main-job.sh [--backend keepalived|heartbeat_ldirectord] [--keep] [--skip-kill] [--skip-scaleout]
+#   lab/main-job.sh [--backend keepalived|heartbeat_ldirectord] [--keep] [--skip-kill] [--skip-scaleout] [--day2]
 #
 # Locking: the VM lab is exclusive. `make lab` runs this under `flock /run/lvs-lab.lock`; labctl sees that lock and
 # uses it. Run directly, labctl takes the lock itself while the guests are up. This script never takes it.
 #
-# Environment: MAIN_JOB_OUT (report directory, default lab/run/main-job), MAIN_JOB_POLL_RATE (requests/s of the
-#   scale-out client, 5), bounds in seconds (keepalived / heartbeat_ldirectord defaults): MAIN_JOB_FAILOVER_MAX (30/25)
+# Environment: MAIN_JOB_OUT (report directory, default lab/run/main-job, with --day2 lab/run/main-job-day2),
+#   MAIN_JOB_POLL_RATE (requests/s of the scale-out client, 5), MAIN_JOB_DAY2_REQUESTS (requests counted after the
+#   drain and after the enable, 20), bounds in seconds (keepalived / heartbeat_ldirectord defaults): MAIN_JOB_FAILOVER_MAX (30/25)
 #   and MAIN_JOB_FAILBACK_MAX (60/35) for verify_cluster.yml, MAIN_JOB_KILL_MAX (60/30: power cut until the VIP
 #   answers), MAIN_JOB_BACK_MAX (120/45: killed director booted until the VIP is back), LAB_* (see lab/labctl).
 # Functions run through `stage` and traps (shellcheck cannot see those calls).
@@ -31,7 +40,7 @@ BACKEND=keepalived
 KEEP=0
 DO_KILL=1
 DO_SCALEOUT=1
-OUT=${MAIN_JOB_OUT:-$REPO/lab/run/main-job}
+DAY2=0
 POLL_RATE=${MAIN_JOB_POLL_RATE:-5}
 NS=${LAB_NETNS:-lvslab}
 VIP=192.0.2.100
@@ -45,6 +54,7 @@ while (($#)); do
         --keep) KEEP=1; shift ;;
         --skip-kill) DO_KILL=0; shift ;;
         --skip-scaleout) DO_SCALEOUT=0; shift ;;
+        --day2) DAY2=1; shift ;;
         -h | --help) usage 0 ;;
         *) echo "main-job: unknown argument '$1'" >&2; usage 2 ;;
     esac
@@ -53,6 +63,9 @@ case "$BACKEND" in
     keepalived | heartbeat_ldirectord) ;;
     *) echo "main-job: --backend must be keepalived or heartbeat_ldirectord (got '$BACKEND')" >&2; exit 2 ;;
 esac
+OUT=${MAIN_JOB_OUT:-$REPO/lab/run/main-job$( ((DAY2)) && echo -day2)}
+DAY2_N=${MAIN_JOB_DAY2_REQUESTS:-20}
+[[ $DAY2_N =~ ^[1-9][0-9]{0,3}$ ]] || { echo "main-job: MAIN_JOB_DAY2_REQUESTS must be 1-9999 (got '$DAY2_N')" >&2; exit 2; }
 # Bounds of the lab's failover tests (seconds). heartbeat_ldirectord, measured in the TCG lab: heartbeat's own
 # takeover scripts (~3 s), ldirectord's Perl start and first checks (~5 s, the VIP waits for them), deadtime 4 s on a
 # power cut: failover ~12 s, failback ~18 s, power cut ~13 s on a lab that has the machine to itself; guests starved
@@ -151,18 +164,26 @@ if MODE == 'wait':
             break
         time.sleep(max(0.0, float(A['interval']) - (time.time() - t)))
 elif MODE == 'poll':
-    # fixed rate until the stop file appears (or max_seconds): count sent / failed, pages seen
+    # fixed rate until the stop file appears, `count` requests were sent (if given) or max_seconds: count sent / failed,
+    # pages seen. With `mark` (a file) and `after` (a number): the requests sent once the mark file exists are also
+    # counted apart (res['after']), and the client ends after `after` of them.
     res['failures'] = []
-    while time.time() < deadline and not os.path.exists(A['stop']):
+    count, mark, after = int(A.get('count') or 0), A.get('mark'), None
+    while time.time() < deadline and not (A.get('stop') and os.path.exists(A['stop'])) and not (count and res['requests'] >= count):
+        if mark and after is None and os.path.exists(mark):
+            after = res['after'] = {'requests': 0, 'failed': 0, 'by_page': {}, 'mark_seconds': round(time.time() - since, 1)}
+        if after is not None and after['requests'] >= int(A['after']):
+            break
         t = time.time()
         ok, page = get()
-        res['requests'] += 1
-        if ok:
-            res['by_page'][page] = res['by_page'].get(page, 0) + 1
-        else:
-            res['failed'] += 1
-            if len(res['failures']) < 20:
-                res['failures'].append('%.1fs %s' % (t - since, page))
+        for r in [res] + ([after] if after is not None else []):
+            r['requests'] += 1
+            if ok:
+                r['by_page'][page] = r['by_page'].get(page, 0) + 1
+            else:
+                r['failed'] += 1
+        if not ok and len(res['failures']) < 20:
+            res['failures'].append('%.1fs %s' % (t - since, page))
         time.sleep(max(0.0, 1.0 / float(A['rate']) - (time.time() - t)))
     res['seconds'] = round(time.time() - since, 1)
 print(json.dumps(res, sort_keys=True))
@@ -186,7 +207,7 @@ vip_holders() {
 report() {
     local rc=$1 s n
     echo
-    echo "=================== lvs.cluster main job: backend $BACKEND ==================="
+    echo "=================== lvs.cluster main job: backend $BACKEND$( ((DAY2)) && echo ', day-2 playbooks') ==================="
     printf '%-28s %8s  %s\n' "stage" "seconds" "result"
     for s in "${STAGES[@]}"; do
         printf '%-28s %8s  %s\n' "$s" "${STAGE_S[$s]:-?}" "$( ((${STAGE_RC[$s]:-1} == 0)) && echo ok || echo "FAILED (rc ${STAGE_RC[$s]:-?})")"
@@ -309,7 +330,166 @@ stage verify ap playbooks/verify_cluster.yml -i inventories/lab -e "verify_repor
     -e "verify_failover_max_seconds=$FAILOVER_MAX" -e "verify_failback_max_seconds=$FAILBACK_MAX"
 add_verify_numbers
 
-# ---------------------------------------------------------------- 5. lab only: power cut of the director holding the VIP
+# ---------------------------------------------------------------- 5. --day2: the operator playbooks (issue 8)
+# ap with every result on one JSON line and the set_stats data printed ("RUN: {...}"): the stages read their numbers there.
+apj() { ANSIBLE_CALLBACK_RESULT_FORMAT=json ANSIBLE_SHOW_CUSTOM_STATS=true ap "$@"; }
+# run_stats LOG: the set_stats data of a run (JSON), {} when it printed none
+run_stats() {
+    python3 -c 'import json, re, sys
+m = re.findall(r"^\s*RUN: (\{.*\})\s*$", open(sys.argv[1]).read(), re.M)
+print(json.dumps(json.loads(m[-1]) if m else {}))' "$1"
+}
+# pages: a client result on stdin -> "rs1=N rs2=M" (the lab pages say "This is real server<N>", playbooks/lab_webservers.yml)
+pages() { jget '" ".join("%s=%s" % ("rs" + k.rsplit("server", 1)[1] if "server" in k else k, v) for k, v in sorted(d["by_page"].items())) or "none"'; }
+# served RS: a client result on stdin -> the number of requests the real server rs<N> answered
+served() { jget "sum(v for k, v in d['by_page'].items() if k.endswith('server${1#rs}'))"; }
+# ipvs_weight DIRECTOR ADDRESS: the IPVS weight of a real server of the VIP's service on the director ("absent" if none)
+ipvs_weight() {
+    "$LABCTL" ssh "$1" ipvsadm -Ln -t "$VIP:80" | awk -v a="$2:80" '$1 == "->" && $2 == a { w = $4 } END { print (w == "" ? "absent" : w) }'
+}
+
+day2_status() {
+    local log=$OUT/status.ansible.log master holders
+    apj playbooks/status.yml -i inventories/lab 2>&1 | tee "$log"
+    master=$(python3 -c 'import re, sys
+t = open(sys.argv[1]).read()
+print(" ".join(sorted(set(re.findall(r"\"\s*(\S+)\s+\S+\s+\S+\s+prio \d+: MASTER, holds ", t)))))' "$log")
+    holders=$(vip_holders)
+    note "status: MASTER (status.yml) / VIP on (ip addr)" "${master:-none} / ${holders:-none}"
+    note "status: problems" "$(grep -oE 'problems: [^"]*' "$log" | tail -1 | cut -d' ' -f2-)"
+    [[ -n $master && $master == "$holders" ]] || { echo "status.yml names MASTER '$master', the VIP is on '$holders'"; return 1; }
+}
+
+day2_drain() {
+    local stop=$OUT/drain.stop mark=$OUT/drain.mark r a pid rc=0 master t0 w
+    master=$(vip_holders)
+    [[ $master == dr1 || $master == dr2 ]] || { echo "expected exactly one director with the VIP, found: '$master'"; return 1; }
+    rm -f "$stop" "$mark"
+    echo "client: 5 requests/s to http://$VIP/ during the drain of rs1, then $DAY2_N more once it is done"
+    client "{\"mode\": \"poll\", \"vip\": \"$VIP\", \"rate\": 5, \"max_seconds\": 600, \"stop\": \"$stop\", \"mark\": \"$mark\", \"after\": $DAY2_N}" \
+        > "$OUT/drain-poll.json" &
+    pid=$!
+    trap 'touch "$OUT/drain.stop"' EXIT # the client stops whatever happens
+    sleep 2
+    t0=$(date +%s)
+    ap playbooks/drain_realserver.yml -i inventories/lab -e lvs_drain_realserver=rs1 -e lvs_drain_timeout=20 \
+        -e lvs_drain_poll=2 -e lvs_drain_fail_on_timeout=true || rc=$?
+    note "drain: drain_realserver.yml rs1 on $master (s)" "$(($(date +%s) - t0))"
+    if ((rc == 0)); then touch "$mark"; else touch "$stop"; fi
+    w=$(ipvs_weight "$master" 192.0.2.21)
+    wait "$pid" || true
+    r=$(cat "$OUT/drain-poll.json")
+    echo "$r"
+    ((rc == 0)) || { echo "drain_realserver.yml failed (rc $rc)"; return 1; }
+    [[ $(jget '"after" in d' <<< "$r") == True ]] || { echo "the client ended before the drain was done"; return 1; }
+    note "drain: rs1 IPVS weight on $master after the drain" "$w"
+    note "drain: requests during the drain / failed" "$(jget '"%s / %s" % (d["requests"] - d["after"]["requests"], d["failed"] - d["after"]["failed"])' <<< "$r")"
+    a=$(jget '__import__("json").dumps(d["after"])' <<< "$r")
+    note "drain: requests after it / failed" "$(jget '"%s / %s" % (d["requests"], d["failed"])' <<< "$a")"
+    note "drain: after it, answered by" "$(pages <<< "$a")"
+    [[ $w == 0 ]] || { echo "rs1 has IPVS weight '$w' on $master after the drain, expected 0"; return 1; }
+    [[ $(jget 'd["failed"]' <<< "$r") == 0 ]] || { echo "requests failed: $(jget 'd["failures"]' <<< "$r")"; return 1; }
+    [[ $(jget 'd["requests"]' <<< "$a") == "$DAY2_N" ]] || { echo "the client sent $(jget 'd["requests"]' <<< "$a") requests after the drain, expected $DAY2_N"; return 1; }
+    [[ $(served rs2 <<< "$a") == "$DAY2_N" && $(served rs1 <<< "$a") == 0 ]] || { echo "after the drain: $(pages <<< "$a"), expected rs2=$DAY2_N only"; return 1; }
+
+    t0=$(date +%s)
+    ap playbooks/enable_realserver.yml -i inventories/lab -e lvs_enable_realserver=rs1
+    note "enable: enable_realserver.yml rs1 (s)" "$(($(date +%s) - t0))"
+    w=$(ipvs_weight "$master" 192.0.2.21)
+    note "enable: rs1 IPVS weight on $master" "$w"
+    r=$(client "{\"mode\": \"poll\", \"vip\": \"$VIP\", \"rate\": 10, \"count\": $DAY2_N, \"max_seconds\": 120}")
+    echo "$r" | tee "$OUT/enable-poll.json"
+    note "enable: requests / failed" "$(jget '"%s / %s" % (d["requests"], d["failed"])' <<< "$r")"
+    note "enable: answered by" "$(pages <<< "$r")"
+    [[ $w != 0 && $w != absent ]] || { echo "rs1 has IPVS weight '$w' on $master after the enable"; return 1; }
+    [[ $(jget 'd["failed"]' <<< "$r") == 0 && $(jget 'd["requests"]' <<< "$r") == "$DAY2_N" ]] || { echo "after the enable: $r"; return 1; }
+    local n1 n2
+    n1=$(served rs1 <<< "$r")
+    n2=$(served rs2 <<< "$r")
+    ((n1 + n2 == DAY2_N && n1 - n2 <= 1 && n2 - n1 <= 1)) || { echo "after the enable: rs1=$n1 rs2=$n2, expected an even split (rr)"; return 1; }
+}
+
+day2_rolling_update() {
+    local log=$OUT/rolling-update.ansible.log rc=0 t0
+    t0=$(date +%s)
+    # a changed lvs_notification_email changes keepalived.conf / ldirectord.cf: every director reloads
+    apj playbooks/rolling_update.yml -i inventories/lab -e '{"lvs_notification_email": ["lab-day2@example.org"]}' \
+        -e lvs_rolling_probe=true 2>&1 | tee "$log" || rc=$?
+    note "rolling update: duration (s)" "$(($(date +%s) - t0))"
+    # numbers into the report (also after a failure), then the checks
+    python3 - "$log" "$(run_stats "$log")" "$rc" "$OUT/numbers.tsv" << 'EOF'
+import json, re, sys
+t, stats, rc = open(sys.argv[1]).read(), json.loads(sys.argv[2]), int(sys.argv[3])
+order = re.findall(r'Directors, in this order: ([^;]+);', t)
+probe = re.findall(r'"(\d+) requests in ([\d.]+) s, (\d+) failed"', t)
+handlers, handler = {}, None  # director -> handlers that changed something (reload / restart)
+for line in t.splitlines():
+    m = re.match(r"RUNNING HANDLER \[(?:[^\]]*: )?((?:Reload|Restart) [^\]]+)\]", line)
+    if m or re.match(r'(TASK|PLAY|RUNNING HANDLER) \[', line):
+        handler = m.group(1) if m else None
+        continue
+    m = re.match(r'changed: \[([^\]\s]+)\]', line)
+    if handler and m:
+        handlers.setdefault(m.group(1), []).append(handler.lower())
+notes = [('rolling update: order', order[0] if order else '?')]
+if probe:
+    notes += [('rolling update: client probe requests / failed', '%s / %s' % (probe[-1][0], probe[-1][2])),
+              ('rolling update: client probe duration (s)', probe[-1][1])]
+notes += [('rolling update: set_stats requests / failed',
+           '%s / %s' % (stats.get('lvs_rolling_requests'), stats.get('lvs_rolling_failed_requests'))),
+          ('rolling update: handlers run', '; '.join('%s: %s' % (h, ', '.join(v)) for h, v in sorted(handlers.items())) or 'none')]
+with open(sys.argv[4], 'a') as f:
+    f.writelines('%s\t%s\n' % n for n in notes)
+err = ['rolling_update.yml failed (rc %d)' % rc] if rc else []
+if len(probe) != 1:
+    err.append('expected one client probe report in the output, found %d' % len(probe))
+elif int(probe[0][0]) == 0 or int(probe[0][2]) != 0:
+    err.append('client probe: %s requests, %s failed (goal: more than 0 requests, 0 failed)' % (probe[0][0], probe[0][2]))
+if str(stats.get('lvs_rolling_failed_requests')) != '0':
+    err.append('set_stats lvs_rolling_failed_requests = %r, expected 0' % stats.get('lvs_rolling_failed_requests'))
+for d in ('dr1', 'dr2'):
+    if not any(h.startswith('reload ') for h in handlers.get(d, [])):
+        err.append('no reload handler ran on %s (the changed configuration should reload it)' % d)
+print('\n'.join(err) or 'rolling update: checks passed')
+sys.exit(1 if err else 0)
+EOF
+}
+
+day2_failover_drill() {
+    local log=$OUT/failover-drill.ansible.log rc=0 t0 holders
+    t0=$(date +%s)
+    apj playbooks/failover_drill.yml -i inventories/lab --limit web_directors 2>&1 | tee "$log" || rc=$?
+    note "failover drill: duration (s)" "$(($(date +%s) - t0))"
+    python3 - "$log" "$(run_stats "$log")" >> "$OUT/numbers.tsv" << 'EOF'
+import json, re, sys
+t, stats = open(sys.argv[1]).read(), json.loads(sys.argv[2])
+fwd = re.findall(r'([^\s"]+) -> (\S+): ([\d.]+) s until the backup answered for every VIP \(\'([^\']+)\' took ([\d.]+) s', t)
+back = re.findall(r'([^\s"]+) -> (\S+): ([\d.]+) s \(measured on ([^\s,]+), (.+?) took ([\d.]+) s of it', t)
+for a, b, s, label, trig in fwd:
+    print('failover drill: %s -> %s, VIPs moved (s)\t%s (%s: %s s of it)' % (a, b, s, label, trig))
+for a, b, s, on, label, trig in back:
+    print('failover drill: %s -> %s, VIPs back (s)\t%s (measured on %s; %s: %s s of it)' % (a, b, s, on, label, trig))
+print('failover drill: set_stats\t%s' % json.dumps(stats.get('lvs_drill'), sort_keys=True))
+EOF
+    ((rc == 0)) || { echo "failover_drill.yml failed (rc $rc)"; return 1; }
+    holders=$(vip_holders)
+    note "failover drill: VIP on after the drill" "${holders:-none}"
+    python3 -c 'import json, sys
+d = json.loads(sys.argv[1]).get("lvs_drill") or {}
+ok = d and all(isinstance(c.get(k), (int, float)) and c[k] > 0 for c in d.values() for k in ("to_backup_seconds", "to_primary_seconds"))
+print("failover drill: both switches measured" if ok else "failover drill: switch times missing in set_stats: %r" % d)
+sys.exit(0 if ok else 1)' "$(run_stats "$log")"
+    [[ $holders == dr1 ]] || { echo "the VIP should be back on the primary dr1, holders: '$holders'"; return 1; }
+}
+
+if ((DAY2)); then
+    stage status day2_status
+    stage drain day2_drain
+    stage rolling-update day2_rolling_update
+    stage failover-drill day2_failover_drill
+fi
+
+# ---------------------------------------------------------------- 6. lab only: power cut of the director holding the VIP
 power_cut() {
     local holder other t0 r back_expected
     holder=$(vip_holders)
@@ -349,7 +529,7 @@ power_cut() {
 }
 if ((DO_KILL)); then stage power-cut power_cut; fi
 
-# ---------------------------------------------------------------- 6. issue 5: scale-out under load, zero failed requests
+# ---------------------------------------------------------------- 7. issue 5: scale-out under load, zero failed requests
 POLL_STOP=$OUT/poll.stop
 scale_out() {
     local stop=$POLL_STOP r rc=0
