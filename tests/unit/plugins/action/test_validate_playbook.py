@@ -66,3 +66,6 @@ def test_shipped_inventories_validate(inventory):
     proc = run(inventory, '--tags', 'lvs_validate')
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'Inventory is valid' in proc.stdout or 'ok=' in proc.stdout
+    # --tags lvs_validate runs the validation task and nothing else (no role, not even its argument-spec check)
+    tasks = [line.split('[', 1)[1].rsplit(']', 1)[0] for line in proc.stdout.splitlines() if line.startswith('TASK [')]
+    assert tasks == ['Check every lvs_* variable of the inventory'], proc.stdout
