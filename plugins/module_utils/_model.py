@@ -155,17 +155,33 @@ class Problem(object):
         return 'Problem(%r)' % str(self)
 
 
+# Keys users put in a cluster-wide dict (lvs_keepalived, lvs_heartbeat, ...) that the model takes per host.
+MOVED_KEYS = {
+    'priority': 'the priority is per director: set the host variable lvs_priority (1-254) on the director instead',
+    'state': 'MASTER/BACKUP follows each director\'s role: set the host variable lvs_director_role (primary or backup)',
+    'unicast_src_ip': 'the source address is each director\'s own: set the host variable lvs_address if it is not ansible_host',
+}
+
+
 class _Checker(object):
     """Collects problems; typed accessors that record a problem and return a safe value."""
 
     def __init__(self):
         self.problems = []
+        self._seen = set()
+
+    def _add(self, path, message, fix, severity, host):
+        # the same value can be reached twice (a real server in two services): report it once
+        key = (path, message, fix, severity, host)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.problems.append(Problem(path, message, fix, severity, host))
 
     def error(self, path, message, fix, host=None):
-        self.problems.append(Problem(path, message, fix, 'error', host))
+        self._add(path, message, fix, 'error', host)
 
     def warn(self, path, message, fix, host=None):
-        self.problems.append(Problem(path, message, fix, 'warning', host))
+        self._add(path, message, fix, 'warning', host)
 
     def integer(self, value, path, lo, hi, fix=None, host=None):
         if isinstance(value, bool) or value is None:
@@ -247,8 +263,11 @@ class _Checker(object):
         out = copy.deepcopy(defaults)
         for key, val in value.items():
             if key not in defaults:
-                self.error('%s.%s' % (path, key), 'is not a known key',
-                           'remove it or use one of %s' % ', '.join(sorted(defaults)), host)
+                moved = MOVED_KEYS.get(key)
+                close = difflib.get_close_matches(str(key), sorted(defaults), 1, 0.8)
+                fix = moved or ('rename it to %s' % close[0] if close else
+                                'remove it or use one of %s' % ', '.join(sorted(defaults)))
+                self.error('%s.%s' % (path, key), 'is not a known key' + (' here' if moved else ''), fix, host)
                 continue
             out[key] = val
         return out
@@ -301,7 +320,9 @@ def _norm_service(chk, raw, path, backend, host=None):
         return None
     for key in raw:
         if key not in SERVICE_KEYS:
+            close = difflib.get_close_matches(str(key), SERVICE_KEYS, 1, 0.8)
             chk.error('%s.%s' % (path, key), 'is not a known virtual-service key',
+                      ('rename it to %s' % close[0]) if close else
                       'remove it or use one of %s' % ', '.join(SERVICE_KEYS), host)
     svc = {}
     svc['name'] = chk.string(raw.get('name'), path + '.name', 'give the service a name of letters, digits, "_", "." or "-"',
@@ -696,6 +717,7 @@ class Model(object):
         realservers = set(self.groups.get(REALSERVERS_GROUP, []))
         for name, hosts in order.items():
             mark = len(chk.problems)
+            chk._seen = set()  # a problem shared by two clusters (a real server in both) belongs to each of them
             first = hosts[0]
             settings, problems = per_host[first]
             # Cluster-level problems are reported once (from the first director), not per director.

@@ -285,6 +285,41 @@ def test_all_problems_reported_at_once():
             'lvs_keepalived.vrid', 'lvs_keepalived.auth_pass'} <= paths
 
 
+def test_a_problem_reached_twice_is_reported_once():
+    # rs1 serves two services: its bad weight is one problem, not one per service
+    cluster = dict(copy.deepcopy(CLUSTER), lvs_virtual_services=[SERVICE, dict(SERVICE, name='tls', port=443)])
+    errors = [str(e) for e in errors_of(*inventory(cluster, rs_extra={'rs1': {'lvs_weight': -3}}))]
+    assert len([e for e in errors if e.startswith('hostvars[rs1].lvs_weight')]) == 1, errors
+    assert len(errors) == len(set(errors)), errors
+
+
+def test_shared_real_server_problem_belongs_to_each_cluster():
+    hv, groups = inventory(rs_extra={'rs1': {'lvs_weight': -3}})
+    other = dict(copy.deepcopy(CLUSTER), lvs_cluster_name='api', lvs_keepalived={'vrid': 52, 'auth_pass': 'x'})
+    other['lvs_virtual_services'] = [dict(SERVICE, vip='192.0.2.101')]
+    hv['dr3'] = dict(other, ansible_host='192.0.2.13')
+    hv['dr4'] = dict(other, ansible_host='192.0.2.14')
+    groups['lvs_directors'] += ['dr3', 'dr4']
+    model = Model(hv, groups)
+    for director in ('dr1', 'dr3'):
+        assert [e.path for e in model.errors_for(director)] == ['hostvars[rs1].lvs_weight'], director
+
+
+@pytest.mark.parametrize('cluster, path, fix', [
+    (with_cluster(lvs_keepalived={'vrid': 51, 'auth_pass': 'secret1', 'priority': 150}), 'lvs_keepalived.priority',
+     'set the host variable lvs_priority'),
+    (with_cluster(lvs_keepalived={'vrid': 51, 'auth_pass': 'secret1', 'state': 'MASTER'}), 'lvs_keepalived.state',
+     'lvs_director_role'),
+    (with_cluster(lvs_keepalived={'vrid': 51, 'auth_pass': 'secret1', 'advert_intt': 1}), 'lvs_keepalived.advert_intt',
+     'rename it to advert_int'),
+    (with_service(realserver_port=80), 'lvs_virtual_services[0].realserver_port', 'rename it to real_server_port'),
+    (with_service(lb_algo='rr'), 'lvs_virtual_services[0].lb_algo', 'remove it or use one of'),
+])
+def test_unknown_key_fix_points_to_the_right_place(cluster, path, fix):
+    errors = [e for e in errors_of(*inventory(cluster)) if e.path == path]
+    assert errors and fix in errors[0].fix, [str(e) for e in errors_of(*inventory(cluster))]
+
+
 def test_vrid_collision_across_clusters_on_one_segment():
     hv, groups = inventory()
     other = dict(copy.deepcopy(CLUSTER), lvs_cluster_name='api')
