@@ -16,6 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv_bin="${VENV_BIN:-$PWD/.venv/bin}"
 [[ -x "$venv_bin/ansible-playbook" ]] && export PATH="$venv_bin:$PATH"
+# This tree's ansible.cfg (its collections/ symlink makes lvs.cluster this tree) and the output format parsed below.
+export ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
