@@ -63,7 +63,8 @@ case "$BACKEND" in
     keepalived | heartbeat_ldirectord) ;;
     *) echo "main-job: --backend must be keepalived or heartbeat_ldirectord (got '$BACKEND')" >&2; exit 2 ;;
 esac
-OUT=${MAIN_JOB_OUT:-$REPO/lab/run/main-job$( ((DAY2)) && echo -day2)}
+# (an if, not `((DAY2)) && ...`: under set -e a false test inside an assignment's $(...) ends the script)
+if ((DAY2)); then OUT=${MAIN_JOB_OUT:-$REPO/lab/run/main-job-day2}; else OUT=${MAIN_JOB_OUT:-$REPO/lab/run/main-job}; fi
 DAY2_N=${MAIN_JOB_DAY2_REQUESTS:-20}
 [[ $DAY2_N =~ ^[1-9][0-9]{0,3}$ ]] || { echo "main-job: MAIN_JOB_DAY2_REQUESTS must be 1-9999 (got '$DAY2_N')" >&2; exit 2; }
 # Bounds of the lab's failover tests (seconds). heartbeat_ldirectord, measured in the TCG lab: heartbeat's own
