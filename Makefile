@@ -20,7 +20,7 @@ APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap podman runc keepalived ldi
 DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 
 .PHONY: help deps apt venv lint yamllint ansible-lint sanity unit checks molecule molecule-containers molecule-lab \
-	lab lab-smoke lab-ipvs lab-up lab-down build test clean
+	lab lab-smoke lab-day2 lab-ipvs lab-up lab-down build test clean
 
 help:
 	@echo "make lab        main job on the built-in lab (BACKEND=keepalived|heartbeat_ldirectord)"
