@@ -465,7 +465,10 @@ def _cluster_settings(chk, hv, host):
         ivip = chk.ip(nat.get('inside_vip'), 'lvs_nat.inside_vip', 'set the real servers\' gateway VIP', host)
         c['nat'] = {
             'inside_vip': str(ivip) if ivip else None,
-            'inside_prefix': chk.integer(nat.get('inside_prefix', 24), 'lvs_nat.inside_prefix', 1, 32, host=host),
+            # the prefix follows the inside VIP's family: /24 by default for IPv4, /64 for IPv6
+            'inside_prefix': chk.integer(nat.get('inside_prefix', 64 if ivip and ivip.version == 6 else 24),
+                                         'lvs_nat.inside_prefix', 1, 128 if ivip and ivip.version == 6 else 32,
+                                         host=host),
             'inside_interface': chk.string(nat.get('inside_interface', 'eth1'), 'lvs_nat.inside_interface',
                                            'name the inside interface', IFACE_RE, host),
         }

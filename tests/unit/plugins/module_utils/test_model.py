@@ -126,6 +126,23 @@ def test_two_clusters_in_one_inventory():
     assert model.director_view('dr3')[1]['peers'] == ['192.0.2.14']
 
 
+@pytest.mark.parametrize('nat, prefix, error', [
+    ({'inside_vip': '198.51.100.1'}, 24, None),
+    ({'inside_vip': '2001:db8:1::1'}, 64, None),
+    ({'inside_vip': '2001:db8:1::1', 'inside_prefix': 112}, 112, None),
+    ({'inside_vip': '198.51.100.1', 'inside_prefix': 33}, None, 'between 1 and 32'),
+    ({'inside_vip': '2001:db8:1::1', 'inside_prefix': 129}, None, 'between 1 and 128'),
+])
+def test_nat_inside_prefix_follows_the_family(nat, prefix, error):
+    cluster = with_cluster(lvs_nat=dict(nat, inside_interface='eth1'))
+    model = Model(*inventory(cluster))
+    problems = [str(e) for e in model.errors if e.path == 'lvs_nat.inside_prefix']
+    if error:
+        assert problems and error in problems[0], problems
+    else:
+        assert problems == [] and model.clusters['web']['nat']['inside_prefix'] == prefix
+
+
 def test_fwmark_ipv6_and_backend_switch():
     cluster = with_service(port=None, fwmark=7, vip='2001:db8::100')
     for backend in ('keepalived',):
