@@ -26,21 +26,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-in_ct() { podman exec "$name" sh -c "$1"; }
-run_play() {
-    # run_play LOG [ansible-playbook args...]; prints the recap line of the container
-    log=$1
-    shift
-    rc=0
-    ANSIBLE_CONFIG=$repo/ansible.cfg ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
-        timeout 240 "$bin/ansible-playbook" -i "$work/hosts.yml" "$work/play.yml" "$@" > "$work/$log" 2>&1 || rc=$?
-    grep -E "^$name +: ok=" "$work/$log" | tail -1
-    return $rc
-}
-changed() { sed -n 's/.*changed=\([0-9]*\).*/\1/p'; }
+# shellcheck source=tests/checks/lib/role-container.sh
+. "$here/lib/role-container.sh"
 # rules ZONE [--permanent]: the zone's rich rules, sorted
 rules() { in_ct "firewall-cmd ${2:-} --zone $1 --list-rich-rules" | sort; }
 # expect_rules WHAT ZONE EXPECTED: permanent and runtime rules of ZONE are exactly EXPECTED (one per line)
@@ -68,16 +55,7 @@ else
 fi
 
 # 2. image: the realserver_dr scenario's Debian 12 image plus keepalived and firewalld (nftables backend), cached.
-base=$("$repo/molecule/realserver_dr/build-image.sh")
-packages="keepalived ipvsadm firewalld netbase"
-image=localhost/lvs-debian12-kadfw:$(printf '%s\n' "$base" "$packages" | sha256sum | cut -c1-12)
-if ! podman image exists "$image"; then
-    podman rm -f "$name-build" >/dev/null 2>&1 || true
-    podman run --name "$name-build" --runtime runc --ulimit nofile=1024:4096 --ulimit nproc=4096:4096 "$base" \
-        sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null"
-    podman commit -q "$name-build" "$image" >/dev/null
-    podman rm -f "$name-build" >/dev/null
-fi
+role_image localhost/lvs-debian12-kadfw "keepalived ipvsadm firewalld netbase"
 
 podman rm -f "$name" >/dev/null 2>&1 || true
 podman run -d --name "$name" --hostname "$name" --runtime runc --privileged --systemd always \
