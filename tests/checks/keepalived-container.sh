@@ -25,15 +25,8 @@ trap cleanup EXIT
 # Image: the realserver_dr scenario's Debian 12 image plus the director packages, cached by podman.
 role_image localhost/lvs-debian12-kad "keepalived ipvsadm iptables"
 
-podman rm -f "$name" >/dev/null 2>&1 || true
-podman run -d --name "$name" --hostname "$name" --runtime runc --privileged --systemd always \
-    --ulimit nofile=1024:4096 --ulimit nproc=4096:4096 "$image" /sbin/init >/dev/null
-address=$(podman inspect -f '{{.NetworkSettings.IPAddress}}' "$name")
-in_ct 'for i in $(seq 50); do s=$(systemctl is-system-running 2>/dev/null); case $s in running|degraded) exit 0;; esac; sleep 0.2; done; exit 1'
-# keepalived without IPVS: VRRP only. eth1 (a veth pair) is the NAT inside segment.
-in_ct 'echo "DAEMON_ARGS=\"--vrrp\"" > /etc/default/keepalived
-       ip link add eth1 type veth peer name eth1p && ip link set eth1 up && ip link set eth1p up
-       ip addr add 198.51.100.2/24 dev eth1'
+# systemd up within 10 s; keepalived VRRP only (no IPVS here); eth1 is the NAT inside segment
+start_director_container 50
 
 mkdir -p "$work/group_vars"
 cat > "$work/hosts.yml" <<YAML

@@ -57,18 +57,11 @@ fi
 # 2. image: the realserver_dr scenario's Debian 12 image plus keepalived and firewalld (nftables backend), cached.
 role_image localhost/lvs-debian12-kadfw "keepalived ipvsadm firewalld netbase"
 
-podman rm -f "$name" >/dev/null 2>&1 || true
-podman run -d --name "$name" --hostname "$name" --runtime runc --privileged --systemd always \
-    --ulimit nofile=1024:4096 --ulimit nproc=4096:4096 "$image" /sbin/init >/dev/null
-address=$(podman inspect -f '{{.NetworkSettings.IPAddress}}' "$name")
-in_ct 'for i in $(seq 100); do s=$(systemctl is-system-running 2>/dev/null); case $s in running|degraded) exit 0;; esac; sleep 0.2; done; exit 1'
+# systemd up within 20 s; keepalived VRRP only (no IPVS here); eth1 is the NAT inside segment
+start_director_container 100
 in_ct 'firewall-cmd --state' >/dev/null && ok "firewalld running in the container" || bad "firewalld not running"
-# keepalived without IPVS: VRRP only. eth1 (a veth pair) is the NAT inside segment. A foreign rich rule in the
-# default zone must survive the role's pruning.
+# A foreign rich rule in the default zone must survive the role's pruning.
 foreign='rule family="ipv4" source address="192.0.2.99" service name="ssh" accept'
-in_ct 'echo "DAEMON_ARGS=\"--vrrp\"" > /etc/default/keepalived
-       ip link add eth1 type veth peer name eth1p && ip link set eth1 up && ip link set eth1p up
-       ip addr add 198.51.100.2/24 dev eth1'
 in_ct "firewall-cmd -q --permanent --add-rich-rule='$foreign' && firewall-cmd -q --add-rich-rule='$foreign'"
 zone=$(in_ct 'firewall-cmd --get-default-zone')
 

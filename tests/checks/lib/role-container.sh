@@ -4,7 +4,7 @@
 # keepalived-firewalld.sh). Sourced, never run: `make checks` runs tests/checks/*.sh only.
 # The caller sets: repo (repository root), bin (the venv's bin directory), name (the container), work (a temp
 # directory holding hosts.yml and play.yml). It gets: fail (0 until `bad`), ok, bad, in_ct, run_play, changed,
-# role_image.
+# role_image, start_director_container (sets $address).
 fail=0
 ok() { echo "ok   $1"; }
 bad() { echo "FAIL $1"; fail=1; }
@@ -32,4 +32,17 @@ role_image() {
         podman commit -q "$name-build" "$image" >/dev/null
         podman rm -f "$name-build" >/dev/null
     fi
+}
+# start_director_container WAIT_STEPS: (re)start container $name from $image with systemd as init, set $address,
+# wait up to WAIT_STEPS x 0.2 s for systemd, then prepare it as a director without IPVS (the host kernel has none):
+# keepalived runs its VRRP part only (--vrrp), and eth1 (a veth pair, 198.51.100.2/24) is the NAT inside segment.
+start_director_container() {
+    podman rm -f "$name" >/dev/null 2>&1 || true
+    podman run -d --name "$name" --hostname "$name" --runtime runc --privileged --systemd always \
+        --ulimit nofile=1024:4096 --ulimit nproc=4096:4096 "$image" /sbin/init >/dev/null
+    address=$(podman inspect -f '{{.NetworkSettings.IPAddress}}' "$name")
+    in_ct "for i in \$(seq $1); do s=\$(systemctl is-system-running 2>/dev/null); case \$s in running|degraded) exit 0;; esac; sleep 0.2; done; exit 1"
+    in_ct 'echo "DAEMON_ARGS=\"--vrrp\"" > /etc/default/keepalived
+           ip link add eth1 type veth peer name eth1p && ip link set eth1 up && ip link set eth1p up
+           ip addr add 198.51.100.2/24 dev eth1'
 }
