@@ -34,6 +34,8 @@ class ActionModule(ActionBase):
         realserver = model.realserver_view(host)
         result['cluster'] = cluster
         result['me'] = me
+        # what the backend's templates print: computed once in the backend's model module
+        result['view'] = model.backend_view(host)
         result['realserver'] = realserver if realserver['vips'] or realserver['nat_gateways'] else None
         if cluster is None and result['realserver'] is None and host not in task_vars.get('groups', {}).get('lvs_realservers', []):
             result['failed'] = True

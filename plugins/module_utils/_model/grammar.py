@@ -15,6 +15,111 @@ import re
 
 from ansible_collections.lvs.cluster.plugins.module_utils._model.words import MOVED_KEYS
 
+
+class Grammar(object):
+    """The shape of one kind of value, for the files and commands it reaches.
+
+    ``pattern`` is matched against the whole value (``fullmatch``: a trailing newline never slips through);
+    ``what`` says in words what is allowed (it goes into the error message), ``example`` is a valid value for the fix.
+    ``max_bytes`` counts UTF-8 bytes, as the daemons do. ``check`` returns None when the value fits, else the reason.
+    """
+
+    def __init__(self, name, pattern, what, example, max_bytes=None, extra=None):
+        self.name = name
+        self.pattern = re.compile(pattern)
+        self.what = what
+        self.example = example
+        self.max_bytes = max_bytes
+        self.extra = extra  # optional callable(value) -> reason or None, for rules a regex cannot say
+
+    def check(self, value):
+        if not isinstance(value, str):
+            return 'must be a string (%s), got %s' % (self.what, type(value).__name__)
+        if self.max_bytes is not None and len(value.encode('utf-8')) > self.max_bytes:
+            return 'is %d bytes long, at most %d are allowed (%s)' % (len(value.encode('utf-8')), self.max_bytes, self.what)
+        if not self.pattern.fullmatch(value):
+            bad = _first_bad_char(value)
+            return 'is not %s%s' % (self.what, bad)
+        if self.extra is not None:
+            return self.extra(value)
+        return None
+
+    def __repr__(self):
+        return 'Grammar(%s)' % self.name
+
+
+def _first_bad_char(value):
+    """Name the first character that usually breaks a configuration line (newline, quote, brace, comment, shell)."""
+    for ch in value:
+        if ch in '\n\r\t\x00"\'{}#!;$`\\|&<> ' or ord(ch) < 32 or ord(ch) == 127 or ord(ch) > 126:
+            return ' (it contains %r, which the file it lands in cannot carry)' % ch
+    return ''
+
+
+def _not_dots(value):
+    return 'cannot be "." or ".."' if value in ('.', '..') else None
+
+
+def _dns_name_extra(value):
+    labels = value.rstrip('.').split('.')
+    if len(value.rstrip('.')) > 253:
+        return 'is longer than 253 characters'
+    for label in labels:
+        if len(label) > 63:
+            return 'has a label longer than 63 characters (%s...)' % label[:20]
+    return None
+
+
+# Linux interface names (dev_valid_name): 1-15 bytes (IFNAMSIZ - 1), no "/", ":" or blanks, not "." or "..".
+# Restricted here to the characters udev and ifupdown use, so that a name is also a safe word in every file.
+IFNAME = Grammar('interface name', r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}',
+                 'an interface name of 1-15 letters, digits, "_", "." or "-" (Linux IFNAMSIZ)', 'eth0', 15, _not_dots)
+# An alias (eth0:1): the whole label is an interface name for the kernel and must fit in 15 bytes too, or
+# ifconfig truncates it to the base NIC and changes the NIC's own address.
+IFALIAS = Grammar('interface alias', r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,12}:[0-9]{1,4}',
+                  'an interface alias DEV:N of at most 15 characters in all (Linux IFNAMSIZ)', 'eth0:1', 15)
+NAME = Grammar('name', r'[A-Za-z0-9_.-]{1,64}', 'a name of 1-64 letters, digits, "_", "." or "-"', 'www')
+CLUSTER_NAME = Grammar('cluster name', r'[a-z0-9_-]{1,32}', 'a name of 1-32 lower-case letters, digits, "_" or "-"', 'web')
+# Inventory group names as Ansible accepts them (no blanks or punctuation that would need quoting anywhere).
+GROUP_NAME = Grammar('group name', r'[A-Za-z_][A-Za-z0-9_-]{0,127}', 'an inventory group name of letters, digits, "_" or "-"',
+                     'web_realservers')
+# DNS host names (RFC 1123 labels, letters/digits/hyphens, not starting or ending with "-"); a final dot is allowed.
+HOSTNAME = Grammar('host name',
+                   r'(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?',
+                   'a DNS host name (letters, digits and "-" in dot-separated labels)', 'www.example.com', 253, _dns_name_extra)
+# A node name as `uname -n` prints it (heartbeat compares them): one label or a dotted name, no blanks.
+NODE_NAME = Grammar('node name', r'[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9])?',
+                    'a node name as `uname -n` prints it (letters, digits, "_", "." and "-", at most 64)', 'lvs1')
+# A URL path (and query) of printable characters that are never special in keepalived.conf, ldirectord.cf or lvs.cf:
+# no blanks, quotes, braces, "#", "!", "\\", "$", "`" or ";".
+URL_PATH = Grammar('URL path', r"/[A-Za-z0-9._~%/?&=+,:@*()\[\]-]{0,1023}",
+                   'a URL path starting with "/" (letters, digits and ._~%/?&=+,:@*()[]-; no blanks, quotes, "#" or "!")',
+                   '/health')
+EMAIL = Grammar('e-mail address',
+                r'[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*',
+                'an e-mail address local@domain (letters, digits and ._%+- before the "@", a host name after it)',
+                'ops@example.com', 254)
+# Unix user names as useradd accepts them by default (NAME_REGEX).
+USER_NAME = Grammar('user name', r'[a-z_][a-z0-9_-]{0,30}\$?', 'a Unix user name (lower-case letters, digits, "_", "-")',
+                    'keepalived_script')
+# An absolute path of a file: no blanks, quotes, shell or configuration metacharacters, no ".." component.
+ABS_PATH = Grammar('absolute path', r'(?:/[A-Za-z0-9_.+@=,-]+)+/?|/',
+                   'an absolute path of letters, digits and _.+@=,- (no blanks, quotes or shell characters)',
+                   '/usr/local/bin/check_app', 1024,
+                   lambda v: 'cannot contain a ".." component' if '/../' in v + '/' else None)
+# One argument of a script: printable, no blanks, quotes, braces, comment or shell characters ("%h"-style placeholders are fine).
+SCRIPT_ARG = Grammar('script argument', r'[A-Za-z0-9_.,:=+@%/-]{1,255}',
+                     'a word of letters, digits and _.,:=+@%/- (no blanks, quotes, "#", braces or shell characters)', '--port=80')
+# Printable ASCII without blanks (secrets: heartbeat splits a line on blanks; keepalived counts bytes).
+PRINTABLE_WORD = Grammar('printable word', r'[\x21-\x7e]+', 'printable ASCII characters without blanks', 'Zx8Kq2Lm')
+SYSLOG_FACILITIES = ('auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news', 'syslog', 'user', 'uucp',
+                     'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7')
+
+# Every shared grammar, by name (documentation and tests iterate over it).
+GRAMMARS = dict((g.name, g) for g in (IFNAME, IFALIAS, NAME, CLUSTER_NAME, GROUP_NAME, HOSTNAME, NODE_NAME, URL_PATH, EMAIL,
+                                      USER_NAME, ABS_PATH, SCRIPT_ARG, PRINTABLE_WORD))
+
+
 class Problem(object):
     """One finding: the variable path, what is wrong and how to fix it."""
 
@@ -108,11 +213,74 @@ class Checker(object):
             shown = '<hidden>' if secret else repr(safe(value))
             self.error(path, 'must be a non-empty string, got %s' % shown, fix, host)
             return None
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             shown = '<hidden>' if secret else repr(value)
             self.error(path, 'has an invalid value %s' % shown, fix, host)
             return None
         return value
+
+    def text(self, value, path, grammar, host=None, secret=False, fix=None):
+        """A string that must fit ``grammar`` (see Grammar); returns it, or None after recording the problem."""
+        if value is None or value == '':
+            self.error(path, 'must be %s, got nothing' % grammar.what, fix or 'set e.g. %s' % grammar.example, host)
+            return None
+        reason = grammar.check(value)
+        if reason is not None:
+            shown = '' if secret else ' (got %r)' % (safe(value),)
+            self.error(path, reason + shown, fix or 'use %s, e.g. %s' % (grammar.what, grammar.example), host)
+            return None
+        return value
+
+    def secret(self, value, path, min_bytes, max_bytes, why, host=None):
+        """A secret: a string (a YAML number is refused with its own message), counted in bytes, printable ASCII
+        without blanks. The value never appears in a message."""
+        if isinstance(value, bool) or isinstance(value, (int, float)):
+            self.error(path, 'is a YAML %s, not a string: quote it so that leading zeros and the exact characters are kept'
+                       % type(value).__name__, 'write the secret in quotes, e.g. "{{ vault_secret }}" or "0123"', host)
+            return None
+        if not isinstance(value, str) or not value:
+            self.error(path, 'is required (%s)' % why, 'set a secret of %d-%d printable characters (vault it)'
+                       % (min_bytes, max_bytes), host)
+            return None
+        size = len(value.encode('utf-8'))
+        if not PRINTABLE_WORD.pattern.fullmatch(value):
+            self.error(path, 'must be printable ASCII without blanks (%s)' % why,
+                       'use letters, digits and punctuation only (no blanks, tabs, newlines or accented letters)', host)
+            return None
+        if size < min_bytes or size > max_bytes:
+            self.error(path, 'is %d bytes long, must be %d-%d (%s)' % (size, min_bytes, max_bytes, why),
+                       'use a secret of %d-%d characters' % (min_bytes, max_bytes), host)
+            return None
+        return value
+
+    def argv(self, value, path, host=None, example='/usr/local/bin/check_app --port=80'):
+        """A command as the daemons run it: an absolute path and arguments, given as a list or as one string of
+        blank-separated words. Returns the argument list; every word fits ABS_PATH / SCRIPT_ARG, so no daemon's
+        quoting or word splitting can change it and nothing is ever interpreted by a shell."""
+        if isinstance(value, str):
+            words = value.split(' ')
+            if any(w == '' for w in words):
+                self.error(path, 'has an empty word (two blanks in a row, or a leading or trailing blank): %r' % (safe(value),),
+                           'separate the words with single blanks, or give a list [path, arg, ...]', host)
+                return None
+        elif isinstance(value, list) and value and all(isinstance(w, str) for w in value):
+            words = list(value)
+        else:
+            self.error(path, 'must be a command: an absolute path and its arguments (a string or a list of strings), got %r'
+                       % (safe(value),), 'write e.g. %s' % example, host)
+            return None
+        reason = ABS_PATH.check(words[0])
+        if reason is not None:
+            self.error(path, 'its program %s (got %r)' % (reason, safe(words[0])),
+                       'start with the absolute path of the program, e.g. %s' % example.split(' ')[0], host)
+            return None
+        for i, word in enumerate(words[1:], 1):
+            reason = SCRIPT_ARG.check(word)
+            if reason is not None:
+                self.error(path, 'argument %d %s (got %r)' % (i, reason, safe(word)),
+                           'pass plain words only; put anything more complex in a script of your own and call it', host)
+                return None
+        return words
 
     def choice(self, value, path, choices, host=None, why=''):
         if value not in choices:

@@ -101,3 +101,8 @@ def rules(chk, c, host):
 def cluster_rules(chk, cluster):
     """Rules that need the resolved directors and real servers (none yet beyond the cluster-wide ones)."""
     return None
+
+
+def view(cluster, me):
+    """The plain data this backend's templates print for director ``me`` of ``cluster``."""
+    return {}

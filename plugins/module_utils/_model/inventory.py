@@ -11,6 +11,7 @@ __metaclass__ = type
 import copy
 import difflib
 
+from ansible_collections.lvs.cluster.plugins.module_utils._model import realserver, relations
 from ansible_collections.lvs.cluster.plugins.module_utils._model.cluster import BACKEND_MODULES, cluster_settings, host_address
 from ansible_collections.lvs.cluster.plugins.module_utils._model.grammar import Checker, safe
 from ansible_collections.lvs.cluster.plugins.module_utils._model.words import DIRECTORS_GROUP, PLAYBOOK_VAR_PREFIXES, READ_VARS, REALSERVERS_GROUP, SECRET_KEYS
@@ -79,6 +80,7 @@ class Model(object):
             for problem in chk.problems[mark:]:
                 problem.cluster = name
         self._check_vrids(chk)
+        relations.check(self, chk)
         self._check_names(chk)
         self.problems = chk.problems
 
@@ -230,26 +232,15 @@ class Model(object):
         me['router_id'] = cluster['keepalived']['router_id'] or host
         return cluster, me
 
+    def backend_view(self, host):
+        """What the director's backend templates print (plain data computed by the backend module), or None."""
+        cluster, me = self.director_view(host)
+        if cluster is None or cluster['backend'] not in BACKEND_MODULES:
+            return None
+        return BACKEND_MODULES[cluster['backend']].view(cluster, me)
+
     def realserver_view(self, host):
-        hv = self._hv(host)
-        vips, fwd, gws = [], set(), []
-        for name in sorted(self.clusters):
-            c = self.clusters[name]
-            for svc in c['virtual_services']:
-                if not any(rs['host'] == host for rs in svc.get('real_servers', [])):
-                    continue
-                fwd.add(svc['forwarding'])
-                if svc['forwarding'] == 'nat':
-                    if c['nat'].get('inside_vip') and c['nat']['inside_vip'] not in gws:
-                        gws.append(c['nat']['inside_vip'])
-                    continue
-                entry = {'vip': svc['vip'], 'prefix': 32 if svc['family'] == 4 else 128, 'family': svc['family'],
-                         'forwarding': svc['forwarding']}
-                if entry not in vips:
-                    vips.append(entry)
-        return {'host': host, 'address': hv.get('lvs_address', hv.get('ansible_host')),
-                'interface': hv.get('lvs_realserver_interface', 'eth0'), 'vips': vips,
-                'forwarding': sorted(fwd), 'nat_gateways': gws}
+        return realserver.view(self, host)
 
 
 def _public(settings):

@@ -103,3 +103,8 @@ def cluster_rules(chk, cluster):
                       'is %d but the real servers\' weights add up to %d, so the service could never be up' % (svc['quorum'], total),
                       'lower quorum or raise the weights (lvs_weight)')
 
+
+
+def view(cluster, me):
+    """The plain data this backend's templates print for director ``me`` of ``cluster``."""
+    return {}

@@ -56,3 +56,8 @@ def cluster_rules(chk, cluster):
         path, _sep, message = head.partition(': ')
         if path not in known:
             chk.error(path, message, fix or 'see roles/director_piranha/README.md')
+
+
+def view(cluster, me):
+    """The plain data this backend's templates print for director ``me`` of ``cluster``."""
+    return {}
