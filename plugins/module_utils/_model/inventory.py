@@ -80,6 +80,7 @@ class Model(object):
             for problem in chk.problems[mark:]:
                 problem.cluster = name
         self._check_vrids(chk)
+        realserver.check(self, chk)
         relations.check(self, chk)
         self._check_names(chk)
         self.problems = chk.problems

@@ -30,3 +30,8 @@ def view(model, host):
     return {'host': host, 'address': hv.get('lvs_address', hv.get('ansible_host')),
             'interface': hv.get('lvs_realserver_interface', 'eth0'), 'vips': vips,
             'forwarding': sorted(fwd), 'nat_gateways': gws}
+
+
+def check(model, chk):
+    """Check the real servers' own variables (what reaches their files and scripts)."""
+    return None
