@@ -9,9 +9,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.lvs.cluster.plugins.module_utils._model import heartbeat_ldirectord, keepalived, piranha
-from ansible_collections.lvs.cluster.plugins.module_utils._model.grammar import safe
+from ansible_collections.lvs.cluster.plugins.module_utils._model.grammar import (
+    CLUSTER_NAME, EMAIL, GROUP_NAME, IFNAME, NAME, safe, str_list,
+)
 from ansible_collections.lvs.cluster.plugins.module_utils._model.services import check_service_set, norm_service
-from ansible_collections.lvs.cluster.plugins.module_utils._model.words import BACKENDS, CLUSTER_RE, IFACE_RE, REALSERVERS_GROUP
+from ansible_collections.lvs.cluster.plugins.module_utils._model.words import BACKENDS, REALSERVERS_GROUP
 
 BACKEND_MODULES = {
     'keepalived': keepalived,
@@ -39,23 +41,21 @@ def cluster_settings(chk, hv, host):
                   'set lvs_backend in the group vars of the director group', host)
         backend = None
     c['backend'] = backend
-    c['name'] = chk.string(hv.get('lvs_cluster_name', 'lvs'), 'lvs_cluster_name',
-                           'use lower-case letters, digits, "_" or "-" (at most 32)', CLUSTER_RE, host) or 'lvs'
-    c['interface'] = chk.string(hv.get('lvs_interface', 'eth0'), 'lvs_interface', 'name the directors\' VIP interface, e.g. eth0',
-                                IFACE_RE, host)
+    c['name'] = chk.text(hv.get('lvs_cluster_name', 'lvs'), 'lvs_cluster_name', CLUSTER_NAME, host=host) or 'lvs'
+    c['interface'] = chk.text(hv.get('lvs_interface', 'eth0'), 'lvs_interface', IFNAME, host=host,
+                              fix='name the directors\' VIP interface (1-15 letters, digits, "_", "." or "-"), e.g. eth0')
     if c['interface'] == 'lo':
         chk.error('lvs_interface', 'the VIP cannot live on lo on a director (keepalived refuses interface lo)',
                   'name the directors\' network interface, e.g. eth0', host)
-    c['l2_segment'] = str(hv.get('lvs_l2_segment', 'default'))
-    c['realserver_group'] = chk.string(hv.get('lvs_realserver_group', REALSERVERS_GROUP), 'lvs_realserver_group',
-                                       'name the inventory group of the real servers', host=host)
-    emails = hv.get('lvs_notification_email', [])
-    if not isinstance(emails, list) or not all(isinstance(e, str) and '@' in e for e in emails):
-        chk.error('lvs_notification_email', 'must be a list of e-mail addresses',
-                  'write e.g. [ops@example.com]', host)
-        emails = []
-    c['notification_email'] = emails
-    c['notification_email_from'] = hv.get('lvs_notification_email_from', 'lvs@%s.invalid' % c['name'])
+    segment = hv.get('lvs_l2_segment', 'default')
+    c['l2_segment'] = chk.text(str(segment) if isinstance(segment, int) and not isinstance(segment, bool) else segment,
+                               'lvs_l2_segment', NAME, host=host) or 'default'
+    c['realserver_group'] = chk.text(hv.get('lvs_realserver_group', REALSERVERS_GROUP), 'lvs_realserver_group', GROUP_NAME,
+                                     host=host, fix='name the inventory group of the real servers, e.g. web_realservers')
+    c['notification_email'] = str_list(chk, hv.get('lvs_notification_email', []), 'lvs_notification_email', host, EMAIL,
+                                       'ops@example.com')
+    c['notification_email_from'] = chk.text(hv.get('lvs_notification_email_from', 'lvs@%s.invalid' % c['name']),
+                                            'lvs_notification_email_from', EMAIL, host=host)
     smtp = str(hv.get('lvs_smtp_server', '127.0.0.1'))
     smtp_host, smtp_port = smtp.rsplit(':', 1) if smtp.count(':') == 1 else (smtp, '')
     if chk.ip(smtp_host, 'lvs_smtp_server', 'give an IP address, optionally with :port', host) is not None:
@@ -90,8 +90,8 @@ def cluster_settings(chk, hv, host):
             'inside_prefix': chk.integer(nat.get('inside_prefix', 64 if ivip and ivip.version == 6 else 24),
                                          'lvs_nat.inside_prefix', 1, 128 if ivip and ivip.version == 6 else 32,
                                          host=host),
-            'inside_interface': chk.string(nat.get('inside_interface', 'eth1'), 'lvs_nat.inside_interface',
-                                           'name the inside interface', IFACE_RE, host),
+            'inside_interface': chk.text(nat.get('inside_interface', 'eth1'), 'lvs_nat.inside_interface', IFNAME, host=host,
+                                         fix='name the directors\' interface towards the real servers, e.g. eth1'),
         }
 
     for backend_module in BACKEND_MODULES.values():

@@ -110,6 +110,10 @@ ABS_PATH = Grammar('absolute path', r'(?:/[A-Za-z0-9_.+@=,-]+)+/?|/',
 # One argument of a script: printable, no blanks, quotes, braces, comment or shell characters ("%h"-style placeholders are fine).
 SCRIPT_ARG = Grammar('script argument', r'[A-Za-z0-9_.,:=+@%/-]{1,255}',
                      'a word of letters, digits and _.,:=+@%/- (no blanks, quotes, "#", braces or shell characters)', '--port=80')
+# Free text a health check sends or expects: printable ASCII and blanks, no control characters (a newline would end the
+# directive and start a new one in every daemon's file). Backends narrow it to what their quoting can carry.
+TEXT = Grammar('text', r'[\x20-\x7e]{1,255}', 'printable ASCII text of at most 255 characters, without newlines or tabs',
+               'HTTP/1.1 200 OK', 255)
 # Printable ASCII without blanks (secrets: heartbeat splits a line on blanks; keepalived counts bytes).
 PRINTABLE_WORD = Grammar('printable word', r'[\x21-\x7e]+', 'printable ASCII characters without blanks', 'Zx8Kq2Lm')
 SYSLOG_FACILITIES = ('auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news', 'syslog', 'user', 'uucp',
@@ -117,7 +121,7 @@ SYSLOG_FACILITIES = ('auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr',
 
 # Every shared grammar, by name (documentation and tests iterate over it).
 GRAMMARS = dict((g.name, g) for g in (IFNAME, IFALIAS, NAME, CLUSTER_NAME, GROUP_NAME, HOSTNAME, NODE_NAME, URL_PATH, EMAIL,
-                                      USER_NAME, ABS_PATH, SCRIPT_ARG, PRINTABLE_WORD))
+                                      USER_NAME, ABS_PATH, SCRIPT_ARG, PRINTABLE_WORD, TEXT))
 
 
 class Problem(object):
@@ -328,12 +332,19 @@ def _prefix_ok(family, prefix):
 
 
 
-def str_list(chk, value, path, host):
+def str_list(chk, value, path, host, grammar=None, example='eth0'):
+    """A list of strings, each fitting ``grammar`` when one is given (a lone string is answered with its own hint)."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        chk.error(path, 'must be a list of strings', 'write e.g. [eth0]', host)
+    if isinstance(value, str):
+        chk.error(path, 'is a single string, but a list is needed', 'write it as a YAML list: [%s]' % safe(value), host)
         return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        chk.error(path, 'must be a list of strings, got %r' % (safe(value),), 'write e.g. [%s]' % example, host)
+        return []
+    if grammar is not None:
+        good = [chk.text(v, '%s[%d]' % (path, i), grammar, host=host) for i, v in enumerate(value)]
+        return [v for v in good if v is not None]
     return value
 
 

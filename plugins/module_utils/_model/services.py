@@ -12,9 +12,9 @@ import difflib
 import ipaddress
 import re
 
-from ansible_collections.lvs.cluster.plugins.module_utils._model.grammar import safe
+from ansible_collections.lvs.cluster.plugins.module_utils._model.grammar import GROUP_NAME, HOSTNAME, NAME, TEXT, URL_PATH, safe
 from ansible_collections.lvs.cluster.plugins.module_utils._model.words import (
-    ALL_SCHEDULERS, BACKEND_CHECKS, BACKEND_PROTOCOLS, CHECK_TYPES, DNS_TYPES, FORWARDING, HEALTH_DEFAULTS, NAME_RE, PROTOCOLS,
+    ALL_SCHEDULERS, BACKEND_CHECKS, BACKEND_PROTOCOLS, CHECK_TYPES, DNS_TYPES, FORWARDING, HEALTH_DEFAULTS, PERSISTENCE_MAX, PROTOCOLS,
     SCHEDULERS, SERVICE_KEYS,
 )
 
@@ -30,19 +30,29 @@ def norm_health(chk, raw, path, backend, port, host=None):
     for key, lo, hi in (('timeout', 1, 3600), ('retry', 0, 100), ('delay_before_retry', 0, 3600),
                         ('interval', 1, 86400), ('status_code', 100, 599)):
         hc[key] = chk.integer(hc[key], '%s.%s' % (path, key), lo, hi, host=host)
+    # Free-text fields reach keepalived.conf, ldirectord.cf or lvs.cf: each is checked whatever the check type,
+    # since a value set but unused today is rendered as soon as the type changes.
+    for key, grammar in (('path', URL_PATH), ('host', HOSTNAME), ('dns_name', HOSTNAME), ('helo_name', HOSTNAME),
+                         ('expect', TEXT), ('send', TEXT)):
+        if hc[key] is not None:
+            hc[key] = chk.text(hc[key], '%s.%s' % (path, key), grammar, host=host)
+        elif key == 'path' and hc['type'] in ('http', 'https'):
+            chk.error(path + '.path', 'must be a URL path starting with "/"', 'set e.g. path: /health', host)
+    hc['misc_argv'] = None
+    if hc['misc_path'] is not None:
+        hc['misc_argv'] = chk.argv(hc['misc_path'], path + '.misc_path', host=host, example='/usr/local/bin/check_app %h')
+        hc['misc_path'] = ' '.join(hc['misc_argv']) if hc['misc_argv'] else None
     if hc['type'] in ('http', 'https'):
-        if not isinstance(hc['path'], str) or not hc['path'].startswith('/'):
-            chk.error(path + '.path', 'must be a URL path starting with "/", got %r' % (safe(hc['path']),),
-                      'set e.g. path: /health', host)
-        if hc['digest'] is not None and not re.match(r'^[0-9a-fA-F]{32}$', str(hc['digest'])):
+        if hc['digest'] is not None and not re.fullmatch(r'[0-9a-fA-F]{32}', str(hc['digest'])):
             chk.error(path + '.digest', 'must be an MD5 hex digest (32 hex characters)',
                       'compute it with `genhash` or `curl -s URL | md5sum`', host)
-    if hc['type'] == 'misc' and not (isinstance(hc['misc_path'], str) and hc['misc_path'].startswith('/')):
-        chk.error(path + '.misc_path', 'is required for a misc health check and must be an absolute path',
+    if hc['type'] == 'misc' and raw is not None and raw.get('misc_path') is None:
+        chk.error(path + '.misc_path', 'is required for a misc health check (an absolute path and its arguments)',
                   'set misc_path to the check script, e.g. /usr/local/bin/check_app %h', host)
     if hc['type'] == 'dns':
-        chk.string(hc['dns_name'], path + '.dns_name', 'set the name the DNS check resolves, e.g. www.example.com',
-                   host=host)
+        if (raw or {}).get('dns_name') is None:
+            chk.error(path + '.dns_name', 'is required for a DNS health check', 'set the name the DNS check resolves, e.g. www.example.com',
+                      host)
         chk.choice(hc['dns_type'], path + '.dns_type', DNS_TYPES, host)
     return hc
 
@@ -60,8 +70,7 @@ def norm_service(chk, raw, path, backend, host=None):
                       ('rename it to %s' % close[0]) if close else
                       'remove it or use one of %s' % ', '.join(SERVICE_KEYS), host)
     svc = {}
-    svc['name'] = chk.string(raw.get('name'), path + '.name', 'give the service a name of letters, digits, "_", "." or "-"',
-                             NAME_RE, host)
+    svc['name'] = chk.text(raw.get('name'), path + '.name', NAME, host=host)
     vip = chk.ip(raw.get('vip'), path + '.vip', 'set vip to the virtual IP address, e.g. 192.0.2.100', host)
     svc['vip'] = str(vip) if vip is not None else None
     svc['family'] = vip.version if vip is not None else 4
@@ -91,7 +100,7 @@ def norm_service(chk, raw, path, backend, host=None):
     svc['scheduler'] = sched
     svc['forwarding'] = chk.choice(raw.get('forwarding', 'dr'), path + '.forwarding', FORWARDING, host) or 'dr'
     svc['persistence_timeout'] = chk.integer(raw.get('persistence_timeout', 0), path + '.persistence_timeout',
-                                             0, 31536000, host=host) or 0
+                                             0, PERSISTENCE_MAX, host=host) or 0
     mask = raw.get('persistence_netmask')
     svc['persistence_netmask'] = None
     if mask is not None:
@@ -114,7 +123,9 @@ def norm_service(chk, raw, path, backend, host=None):
                       'must equal port (%s) with %s forwarding: the kernel cannot change the port without NAT'
                       % (svc['port'], svc['forwarding']),
                       'remove real_server_port, or use forwarding: nat', host)
-    svc['real_server_group'] = raw.get('real_server_group')
+    svc['real_server_group'] = None
+    if raw.get('real_server_group') is not None:
+        svc['real_server_group'] = chk.text(raw['real_server_group'], path + '.real_server_group', GROUP_NAME, host=host)
     sorry = raw.get('sorry_server')
     svc['sorry_server'] = None
     if sorry is not None:

@@ -35,6 +35,8 @@ BACKEND_PROTOCOLS = {
 }
 FORWARDING = ('dr', 'nat', 'tun')
 PROTOCOLS = ('tcp', 'udp', 'sctp')
+# Longest persistence the kernel API takes (ipvsadm and keepalived refuse more: 31 days).
+PERSISTENCE_MAX = 2678400
 DNS_TYPES = ('A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'SRV', 'TXT')
 
 NAME_RE = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
