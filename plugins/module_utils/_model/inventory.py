@@ -79,7 +79,6 @@ class Model(object):
                 BACKEND_MODULES[cluster['backend']].cluster_rules(chk, cluster)
             for problem in chk.problems[mark:]:
                 problem.cluster = name
-        self._check_vrids(chk)
         realserver.check(self, chk)
         relations.check(self, chk)
         self._check_names(chk)
@@ -194,23 +193,6 @@ class Model(object):
                 weight = chk.integer(weight, wpath, 0, 65535, host=host)
                 svc['real_servers'].append({'host': host, 'address': addr, 'port': svc['real_server_port'],
                                             'weight': 1 if weight is None else weight})
-            if svc['forwarding'] in ('dr', 'tun'):
-                for rs in svc['real_servers']:
-                    if rs['address'] == svc['vip']:
-                        chk.error(path + '.vip', 'equals the address of real server %s' % rs['host'],
-                                  'use a dedicated virtual IP')
-
-    def _check_vrids(self, chk):
-        seen = {}
-        for name, c in sorted(self.clusters.items()):
-            if c['backend'] != 'keepalived' or c['keepalived']['vrid'] is None:
-                continue
-            key = (c['l2_segment'], c['keepalived']['vrid'])
-            if key in seen:
-                chk.error('lvs_keepalived.vrid', 'VRID %s is used by clusters %s and %s on L2 segment %r'
-                          % (key[1], seen[key], name, key[0]),
-                          'give each keepalived cluster on a segment its own VRID, or set lvs_l2_segment if they are on different segments')
-            seen.setdefault(key, name)
 
     def errors_for(self, host):
         """Errors that concern one host: those of the clusters it directs or serves, and inventory-wide ones."""

@@ -147,7 +147,8 @@ def test_fwmark_ipv6_and_backend_switch():
     cluster = with_service(port=None, fwmark=7, vip='2001:db8::100')
     for backend in ('keepalived',):
         cluster['lvs_backend'] = backend
-        model = Model(*inventory(cluster))
+        # DR keeps the address family: the real servers of an IPv6 VIP have IPv6 addresses
+        model = Model(*inventory(cluster, rs_extra={'rs1': {'lvs_address': '2001:db8::21'}, 'rs2': {'lvs_address': '2001:db8::22'}}))
         assert model.errors == [], backend
         svc = model.clusters['web']['virtual_services'][0]
         assert svc['family'] == 6 and svc['vip_prefix'] == 128 and svc['fwmark'] == 7
