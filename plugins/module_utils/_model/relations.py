@@ -15,7 +15,10 @@ services and real servers: addresses are indexed in dictionaries, never compared
   have the VIP's family (only tunnelling can cross families, and only from kernel 3.18);
 * a real server is reached by one address per service; every ``lvs_weights`` key names a service the host serves;
 * every host in ``lvs_realservers`` serves some service: otherwise its directors' group is not under ``lvs_directors``
-  (or its group is not named by any cluster) and the real-server role would take the removal path on it.
+  (or its group is not named by any cluster) and the real-server role would take the removal path on it;
+* with the inventory's group tree (``Model(group_tree=...)``): a group that sets ``lvs_backend`` sits under
+  ``lvs_directors``, and no host is in two groups that set different ``lvs_cluster_name`` values (Ansible would keep one
+  of them in silence).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -55,6 +58,7 @@ def check(model, chk):
     _families(model, out)
     _realserver_keys(model, out)
     _unused_realservers(model, out)
+    _group_tree(model, out)
 
 
 def _own_addresses(model, out):
@@ -198,3 +202,36 @@ def _unused_realservers(model, out):
                   'settings' % (REALSERVERS_GROUP, ', '.join(sorted(model.clusters))),
                   'put its directors\' group under %s and name its group in lvs_realserver_group (or a service\'s '
                   'real_server_group), or take it out of %s' % (DIRECTORS_GROUP, REALSERVERS_GROUP), host)
+
+
+def _ancestors(tree, group):
+    seen, todo = set(), [group]
+    while todo:
+        for parent in tree.get(todo.pop(), {}).get('parents', []):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def _group_tree(model, out):
+    """Director groups outside lvs_directors; hosts in two clusters' groups."""
+    tree = model.group_tree
+    if not tree:
+        return
+    for group in sorted(tree):
+        info = tree[group]
+        if info.get('backend') is not None and group != DIRECTORS_GROUP and DIRECTORS_GROUP not in _ancestors(tree, group):
+            out.error(None, 'groups.%s' % group, 'sets lvs_backend but is not a child group of %s, so its hosts are no directors and '
+                      'its real servers would take the removal path' % DIRECTORS_GROUP,
+                      'make %s a child of %s in the inventory (children: {%s: ...})' % (group, DIRECTORS_GROUP, group))
+    named = dict((g, info['cluster_name']) for g, info in tree.items() if info.get('cluster_name') is not None)
+    for host in sorted(model.groups.get(DIRECTORS_GROUP, [])):
+        names = {}
+        for group in sorted(named):
+            if host in model.groups.get(group, []):
+                names.setdefault(named[group], []).append(group)
+        if len(names) > 1:
+            out.error(None, 'groups', 'host %s is in groups of several clusters (%s); Ansible keeps one lvs_cluster_name and drops '
+                      'the others in silence' % (host, '; '.join('%s: %s' % (n, ', '.join(g)) for n, g in sorted(names.items()))),
+                      'put each director in the group of one cluster only', host)

@@ -215,7 +215,9 @@ def test_ipv6_vip_with_ipv4_real_servers_under_nat_is_refused():
 
 
 def test_ipv6_vip_with_ipv4_real_servers_is_allowed_in_tunnel_mode():
-    assert build(svc(vip='2001:db8::100', forwarding='tun')).errors == []
+    model = build(svc(vip='2001:db8::100', forwarding='tun'),
+                  dr={'dr1': {'lvs_address': '2001:db8::11'}, 'dr2': {'lvs_address': '2001:db8::12'}})
+    assert model.errors == []
 
 
 def test_ipv6_real_servers_behind_an_ipv4_inside_vip_are_refused():
@@ -285,3 +287,37 @@ def test_secret_counts_bytes_and_refuses_numbers_and_blanks():
     messages = [str(p) for p in chk.problems]
     assert any('YAML int' in m for m in messages)
     assert not any('two words' in m or '123456789' in m for m in messages), 'a secret appeared in a message'
+
+
+def _tree(model_groups, **own):
+    tree = dict((g, {'parents': ['all'] if g != 'all' else [], 'cluster_name': None, 'backend': None}) for g in model_groups)
+    for group, parents in (('web_directors', ['lvs_directors']), ('api_directors', ['lvs_directors'])):
+        if group in tree:
+            tree[group]['parents'] = parents
+    for group, values in own.items():
+        tree.setdefault(group, {'parents': ['all'], 'cluster_name': None, 'backend': None}).update(values)
+    return tree
+
+
+def test_a_director_group_outside_lvs_directors_is_refused():
+    model = build()
+    tree = _tree(model.groups, web_directors={'backend': 'keepalived', 'cluster_name': 'web'},
+                 api_directors={'backend': 'keepalived', 'cluster_name': 'api', 'parents': ['all']})
+    model = Model(model.hostvars, model.groups, group_tree=tree)
+    assert_refused(model, 'groups.api_directors', 'not a child group of lvs_directors')
+
+
+def test_a_host_in_two_clusters_groups_is_refused():
+    model = build(second={})
+    groups = dict(model.groups, api_directors=['dr3', 'dr4', 'dr2'])
+    tree = _tree(groups, web_directors={'backend': 'keepalived', 'cluster_name': 'web'},
+                 api_directors={'backend': 'keepalived', 'cluster_name': 'api'})
+    model = Model(model.hostvars, groups, group_tree=tree)
+    assert_refused(model, 'groups', 'host dr2 is in groups of several clusters', hosts=('dr1', 'dr3'))
+
+
+def test_a_sound_group_tree_passes():
+    model = build(second={})
+    tree = _tree(model.groups, web_directors={'backend': 'keepalived', 'cluster_name': 'web'},
+                 api_directors={'backend': 'keepalived', 'cluster_name': 'api'})
+    assert Model(model.hostvars, model.groups, group_tree=tree).errors == []
