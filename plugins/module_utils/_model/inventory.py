@@ -22,11 +22,15 @@ class Model(object):
     ``hostvars`` maps host -> dict of variables (at least the READ_VARS present), ``groups`` maps group -> hosts.
     """
 
-    def __init__(self, hostvars, groups, other_names=None):
+    def __init__(self, hostvars, groups, other_names=None, group_tree=None):
         self.hostvars = hostvars
         self.groups = groups
         # host -> names of the other lvs_* variables the host has (read for misspellings only)
         self.other_names = other_names or {}
+        # group -> {'parents': [...], 'cluster_name': <its own lvs_cluster_name or None>, 'backend': <its own lvs_backend
+        # or None>}: the inventory's group tree and each group's own model variables (not merged), when the caller can
+        # read them; relations use it to find a host in two clusters' groups and director groups outside lvs_directors.
+        self.group_tree = group_tree or {}
         self.clusters = {}
         self.host_cluster = {}
         self.problems = []
