@@ -35,6 +35,7 @@ class Model(object):
         self.host_cluster = {}
         self.problems = []
         self._build()
+        self._index()
 
     @property
     def errors(self):
@@ -198,15 +199,31 @@ class Model(object):
                 svc['real_servers'].append({'host': host, 'address': addr, 'port': svc['real_server_port'],
                                             'weight': 1 if weight is None else weight})
 
+    def _index(self):
+        """Per-host indexes, made once after the build so that each host's errors and views cost what concerns it:
+        host -> clusters it directs or serves, cluster -> its errors, (cluster, host) -> the director's entry."""
+        self._host_clusters = {}
+        for host, name in self.host_cluster.items():
+            self._host_clusters.setdefault(host, set()).add(name)
+        for name, c in self.clusters.items():
+            for svc in c['virtual_services']:
+                for rs in svc.get('real_servers', []):
+                    self._host_clusters.setdefault(rs['host'], set()).add(name)
+        # errors in their original order: (position, problem) so that a host's errors keep the inventory's order
+        self._errors_by_cluster = {}
+        for pos, problem in enumerate(p for p in self.problems if p.severity == 'error'):
+            self._errors_by_cluster.setdefault(problem.cluster, []).append((pos, problem))
+        self._director_entry = {}
+        for name, c in self.clusters.items():
+            for entry in c.get('directors', []):
+                self._director_entry.setdefault((name, entry['host']), entry)
+
     def errors_for(self, host):
         """Errors that concern one host: those of the clusters it directs or serves, and inventory-wide ones."""
-        clusters = set()
-        if host in self.host_cluster:
-            clusters.add(self.host_cluster[host])
-        for name, c in self.clusters.items():
-            if any(rs['host'] == host for svc in c['virtual_services'] for rs in svc.get('real_servers', [])):
-                clusters.add(name)
-        return [p for p in self.errors if p.cluster is None or p.cluster in clusters]
+        found = list(self._errors_by_cluster.get(None, []))
+        for name in self._host_clusters.get(host, ()):
+            found.extend(self._errors_by_cluster.get(name, []))
+        return [p for _pos, p in sorted(found, key=lambda item: item[0])]
 
     # -- per-host views -------------------------------------------------------------------------
     def director_view(self, host):
@@ -214,7 +231,7 @@ class Model(object):
         if name is None:
             return None, None
         cluster = self.clusters[name]
-        me = dict(next(e for e in cluster['directors'] if e['host'] == host))
+        me = dict(self._director_entry[(name, host)])
         me['peers'] = [e['address'] for e in cluster['directors'] if e['host'] != host]
         me['router_id'] = cluster['keepalived']['router_id'] or host
         return cluster, me
