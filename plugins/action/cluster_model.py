@@ -7,9 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible import constants as C
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.lvs.cluster.plugins.plugin_utils._inventory import model_from_task_vars
+from ansible_collections.lvs.cluster.plugins.plugin_utils._inventory import resolve, run_cache, scope_parts
 
 
 class ActionModule(ActionBase):
@@ -22,22 +23,27 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         args = self.validate_argument_spec(argument_spec=dict(host=dict(type='str')))[1]
         host = args['host'] or task_vars.get('inventory_hostname')
-        model = model_from_task_vars(task_vars)
+        # The model is built once per task execution (by the first worker) and each host reads its own result.
+        cache = run_cache(getattr(C, 'DEFAULT_LOCAL_TMP', None))
+        scope = None
+        if cache is not None:
+            play = self._task.get_play() if hasattr(self._task, 'get_play') else None
+            scope = cache.scope(*scope_parts(task_vars, self._task._uuid, getattr(play, '_uuid', None)))
+        resolved, how = resolve(task_vars, host, cache, scope)
         result['changed'] = False
-        errors = model.errors_for(host)
-        if errors:
+        result['model_cache'] = how
+        if resolved['errors']:
             result['failed'] = True
             result['msg'] = 'The lvs.cluster inventory model is invalid for %s (run site.yml --tags lvs_validate):\n%s' % (
-                host, '\n'.join('  - %s' % p for p in errors))
+                host, '\n'.join('  - %s' % p for p in resolved['errors']))
             return result
-        cluster, me = model.director_view(host)
-        realserver = model.realserver_view(host)
-        result['cluster'] = cluster
-        result['me'] = me
+        realserver = resolved['realserver']
+        result['cluster'] = resolved['cluster']
+        result['me'] = resolved['me']
         # what the backend's templates print: computed once in the backend's model module
-        result['view'] = model.backend_view(host)
+        result['view'] = resolved['view']
         result['realserver'] = realserver if realserver['vips'] or realserver['nat_gateways'] else None
-        if cluster is None and result['realserver'] is None and host not in task_vars.get('groups', {}).get('lvs_realservers', []):
+        if result['cluster'] is None and result['realserver'] is None and host not in task_vars.get('groups', {}).get('lvs_realservers', []):
             result['failed'] = True
             result['msg'] = 'Host %s is neither a director (group lvs_directors) nor a real server (group lvs_realservers)' % host
         return result

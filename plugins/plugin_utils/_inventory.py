@@ -2,16 +2,55 @@
 # Copyright (c) lvs.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Controller-side helper: build the lvs.cluster model from an action plugin's task_vars."""
+"""Controller-side helpers: read the inventory for the lvs.cluster model, and resolve each host's view once per task.
+
+Reading. Only the hosts that matter are read from Ansible's ``hostvars`` (each one once): the members of
+``lvs_directors``, of ``lvs_realservers`` and of the real-server groups the directors' clusters name. Any other host the
+model asks for (a view requested for it) is read when asked. Hosts unrelated to LVS are never read.
+
+Resolving once. Ansible runs an action plugin in a worker process forked for each host, so the model built by one
+host's worker is lost when it exits. The strategy process imports this module (to inspect the action plugin) before it
+forks the first worker of a task, so ``_RUN_KEY`` below is made once per run, in the controller's memory only, and
+inherited by every worker of the run. The first worker of a task builds the model once and stores each host's result
+in the run's own temporary directory (``DEFAULT_LOCAL_TMP``: mode 0700, removed by Ansible at the end of the run),
+one record per host, encrypted and authenticated with AES-GCM under that key: the views hold secrets (VRRP, heartbeat
+and piranha passwords), which never reach the disk in clear, and a record is unreadable in any other run. The other
+workers of the task read their own record. Records are scoped by play, task and batch, and each one carries a keyed
+digest of its host's own model variables, checked on use: a record is never served to another task, run or batch,
+nor after the host's variables changed.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
+import hashlib
+import hmac
+import io
+import os
+import pickle
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not a POSIX controller: no shared cache, every worker builds
+    fcntl = None
+
+try:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+except ImportError:  # pragma: no cover - ansible-core requires cryptography; without it, no shared cache
+    AESGCM = None
+
 from ansible.errors import AnsibleError
 from ansible.module_utils.six import string_types
 
 from ansible_collections.lvs.cluster.plugins.module_utils._model import READ_VARS, Model
+from ansible_collections.lvs.cluster.plugins.module_utils._model.words import DIRECTORS_GROUP, REALSERVERS_GROUP
+
+# Made when the module is first imported: in the strategy (parent) process, before any worker is forked, under Ansible.
+_RUN_KEY = os.urandom(32)
+_RUN_KEY_PID = os.getpid()
+_READ_SET = frozenset(READ_VARS)
 
 
 def _native(value):
@@ -31,29 +70,234 @@ def _native(value):
     return value
 
 
-def model_from_task_vars(task_vars):
-    """Return the Model of the whole inventory as seen by this task."""
-    groups = task_vars.get('groups') or {}
-    hostvars = task_vars.get('hostvars') or {}
-    wanted = set(groups.get('lvs_directors', [])) | set(groups.get('lvs_realservers', []))
-    for members in groups.values():
-        wanted.update(members)
-    data = {}
-    other_names = {}
-    for host in wanted:
-        try:
-            hv = hostvars[host]
-        except KeyError:
+# ---------------------------------------------------------------------------------------------- reading the inventory
+
+def read_host(hostvars, host):
+    """(model variables, names of the other lvs_* variables) of one host, or None if the inventory has no such host."""
+    if host not in hostvars:
+        return None
+    hv = hostvars[host]
+    if not hasattr(hv, 'keys'):  # an undefined marker
+        return None
+    entry, others = {}, []
+    for key in list(hv):
+        if not isinstance(key, string_types):
             continue
-        # Names only (never values): misspelt model variables are reported by the model.
-        other_names[host] = [key for key in hv if isinstance(key, string_types) and key.startswith('lvs_')
-                             and key not in READ_VARS]
-        entry = {}
-        for key in READ_VARS:
+        if key in _READ_SET:
             try:
-                if key in hv:
-                    entry[key] = _native(hv[key])
+                entry[key] = _native(hv[key])
             except AnsibleError as exc:
                 raise AnsibleError('lvs.cluster: cannot template %s for host %s: %s' % (key, host, exc))
-        data[host] = entry
-    return Model(data, dict((g, list(h)) for g, h in groups.items()), other_names)
+        elif key.startswith('lvs_'):
+            # Names only (never values): misspelt model variables are reported by the model.
+            others.append(key)
+    return entry, others
+
+
+class InventoryVars(dict):
+    """host -> model variables, read from Ansible's ``hostvars`` once per host: eagerly for the hosts that matter,
+    on first use (``get``, which is how the model reads a host) for any other host the model asks for."""
+
+    def __init__(self, hostvars, digest=None):
+        super(InventoryVars, self).__init__()
+        self.source = hostvars
+        self.other_names = {}
+        self.absent = set()
+        self.reads = []
+        # host -> digest of what was read (taken at read time, before the model sees the data), when ``digest`` is given
+        self._digest = digest
+        self.digests = {}
+
+    def load(self, host):
+        if host in self or host in self.absent:
+            return
+        self.reads.append(host)
+        got = read_host(self.source, host)
+        if self._digest is not None:
+            self.digests[host] = self._digest(got)
+        if got is None:
+            self.absent.add(host)
+            return
+        self[host], self.other_names[host] = got
+
+    def get(self, host, default=None):
+        self.load(host)
+        return dict.get(self, host, default)
+
+
+def named_groups(directors_vars):
+    """The real-server groups that the directors' raw variables name (the cluster's and each service's)."""
+    names = {REALSERVERS_GROUP}
+    for hv in directors_vars:
+        group = hv.get('lvs_realserver_group')
+        if isinstance(group, string_types):
+            names.add(group)
+        services = hv.get('lvs_virtual_services')
+        if isinstance(services, list):
+            for svc in services:
+                if isinstance(svc, dict) and isinstance(svc.get('real_server_group'), string_types):
+                    names.add(svc['real_server_group'])
+    return names
+
+
+def read_inventory(task_vars, digest=None):
+    """(InventoryVars, groups) with every host that matters read once; no other host is read here."""
+    groups = dict((g, list(h)) for g, h in (task_vars.get('groups') or {}).items())
+    data = InventoryVars(task_vars.get('hostvars') or {}, digest)
+    for host in groups.get(DIRECTORS_GROUP, []):
+        data.load(host)
+    directors_vars = [data[h] for h in groups.get(DIRECTORS_GROUP, []) if h in data]
+    for group in sorted(named_groups(directors_vars)):
+        for host in groups.get(group) or []:
+            data.load(host)
+    return data, groups
+
+
+def model_from_task_vars(task_vars):
+    """Return the Model of the whole inventory as seen by this task (each host that matters read once)."""
+    data, groups = read_inventory(task_vars)
+    return Model(data, groups, data.other_names)
+
+
+# ---------------------------------------------------------------------------------------------- one host's result
+
+def host_result(model, host):
+    """What ``cluster_model`` returns for ``host``: plain data (errors as text)."""
+    errors = [str(p) for p in model.errors_for(host)]
+    if errors:
+        return {'errors': errors}
+    cluster, me = model.director_view(host)
+    return {'errors': [], 'cluster': cluster, 'me': me, 'view': model.backend_view(host),
+            'realserver': model.realserver_view(host)}
+
+
+def _canonical(value):
+    """A stable text form of plain data (dict order and key types do not matter), for digests."""
+    if isinstance(value, dict):
+        return '{%s}' % ','.join(sorted('%s:%s' % (_canonical(k), _canonical(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return '[%s]' % ','.join(_canonical(v) for v in value)
+    return repr(value)
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Loads plain data only (dict, list, tuple, set, str, bytes, numbers, bool, None): no class, no callable."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError('lvs.cluster view cache: refusing %s.%s' % (module, name))
+
+
+class ViewCache(object):
+    """Per-host results of one model build, shared by the workers of one task through files that only the holder of
+    ``key`` can name, read or forge (see the module docstring)."""
+
+    def __init__(self, directory, key):
+        if AESGCM is None or fcntl is None:
+            raise RuntimeError('no shared cache on this controller')
+        self.directory = directory
+        self._name_key = hmac.new(key, b'lvs.cluster/names', hashlib.sha256).digest()
+        self._digest_key = hmac.new(key, b'lvs.cluster/digests', hashlib.sha256).digest()
+        self._aead = AESGCM(hmac.new(key, b'lvs.cluster/records', hashlib.sha256).digest())
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
+
+    def _name(self, *parts):
+        return hmac.new(self._name_key, '\0'.join(str(p) for p in parts).encode('utf-8', 'surrogateescape'),
+                        hashlib.sha256).hexdigest()
+
+    def scope(self, *parts):
+        return self._name('scope', *parts)
+
+    def digest(self, host_input):
+        return hmac.new(self._digest_key, _canonical(host_input).encode('utf-8', 'surrogateescape'), hashlib.sha256).hexdigest()
+
+    @contextlib.contextmanager
+    def lock(self, scope):
+        fd = os.open(os.path.join(self.directory, self._name('lock', scope)), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def get(self, scope, host):
+        """(digest, result) stored for ``host`` in ``scope``, or None."""
+        name = self._name('record', scope, host)
+        try:
+            with open(os.path.join(self.directory, name), 'rb') as f:
+                blob = f.read()
+            plain = self._aead.decrypt(blob[:12], blob[12:], name.encode('ascii'))
+            digest, result = _PlainUnpickler(io.BytesIO(plain)).load()
+        except Exception:  # missing, torn, forged or of another run: not a record
+            return None
+        return digest, result
+
+    def put(self, scope, records):
+        """Store ``{host: (digest, result)}``; returns False (and stores nothing more) if a result is not plain data."""
+        for host, record in records.items():
+            name = self._name('record', scope, host)
+            try:
+                plain = pickle.dumps(record, protocol=2)
+                _PlainUnpickler(io.BytesIO(plain)).load()
+            except Exception:
+                return False
+            nonce = os.urandom(12)
+            blob = nonce + self._aead.encrypt(nonce, plain, name.encode('ascii'))
+            path = os.path.join(self.directory, name)
+            tmp = '%s.%d' % (path, os.getpid())
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, 'wb') as f:
+                f.write(blob)
+            os.rename(tmp, path)
+        return True
+
+
+def run_cache(local_tmp):
+    """The cache shared by the workers of this run, or None when no worker can share it (this process made the key
+    itself, so it was not inherited from the strategy process) or the controller cannot hold one."""
+    if os.getpid() == _RUN_KEY_PID or not local_tmp:
+        return None
+    try:
+        return ViewCache(os.path.join(local_tmp, 'lvs_cluster_model'), _RUN_KEY)
+    except (OSError, RuntimeError):
+        return None
+
+
+def scope_parts(task_vars, task_uuid, play_uuid):
+    """What identifies one execution of a task: play, task, batch (serial) and the shape of the inventory."""
+    groups = task_vars.get('groups') or {}
+    batch = list(task_vars.get('ansible_play_batch') or [])
+    return (play_uuid, task_uuid, len(batch), batch[:1], batch[-1:], len(groups), len(groups.get('all') or []),
+            len(groups.get(DIRECTORS_GROUP) or []), len(groups.get(REALSERVERS_GROUP) or []))
+
+
+def resolve(task_vars, host, cache=None, scope=None):
+    """(result of ``host``, how it was obtained: 'built', 'hit' or 'off').
+
+    Without ``cache`` the model is built for this host alone. With it, the first caller of ``scope`` builds the model
+    once and stores the result of every host of the play (``ansible_play_hosts_all``) and of ``host``; the others read
+    theirs, after checking that their own variables are those the model was built from.
+    """
+    if cache is None:
+        return host_result(model_from_task_vars(task_vars), host), 'off'
+    own = read_host(task_vars.get('hostvars') or {}, host)
+    digest = cache.digest(own)
+    got = cache.get(scope, host)
+    if got is not None and got[0] == digest:
+        return got[1], 'hit'
+    with cache.lock(scope):
+        got = cache.get(scope, host)  # built by another worker while this one waited
+        if got is not None and got[0] == digest:
+            return got[1], 'hit'
+        data, groups = read_inventory(task_vars, cache.digest)
+        model = Model(data, groups, data.other_names)
+        wanted = list(task_vars.get('ansible_play_hosts_all') or [])
+        if host not in wanted:
+            wanted.append(host)
+        records = {}
+        for name in wanted:
+            result = host_result(model, name)
+            data.load(name)
+            records[name] = (data.digests[name], result)
+        cache.put(scope, records)
+        return records[host][1], 'built'
