@@ -411,9 +411,9 @@ class Gen(object):
         """A command (absolute path and arguments) as one string of blank-separated words."""
         alphabet = self.probe.chars(path, CANDIDATES['arg'], lambda c: '/usr/local/bin/x a%sb' % c, context)
         words_ = [self.abs_path()]
-        for _ in range(self.integer(0, 4)):
+        for _ in range(self.integer(0, 4) if alphabet else 0):
             words_.append(self.word(alphabet, 1, 30, first=ALNUM))
-        if self.chance(0.3):
+        if alphabet and self.chance(0.3):
             words_.append(self.pick(['%h', '%p', '--port=%p', '--host=%h']))
         value = ' '.join(words_)
         return value if self.probe.accepts(path, value, context) else words_[0]
@@ -502,17 +502,23 @@ def _health(g, svc, family, fwmark):
 def _service(g, index, family, forwarding, rs_group, cluster_vips):
     b = g.backend
     svc = {'name': g.name()}
-    if cluster_vips and g.chance(0.3):
-        same = [v for v in cluster_vips if (':' in v) == (family == 6)]
-        vip = g.pick(same) if same else None
-    else:
-        vip = None
+    # cluster_vips: VIP -> vip_prefix given to its first service (None: the default)
+    same = [v for v in cluster_vips if (':' in v) == (family == 6)]
+    vip = g.pick(same) if same and g.chance(0.3) else None
     if vip is None:
         vip = g.address(VIP_NET4 if family == 4 else VIP_NET6)
-        cluster_vips.append(vip)
+        cluster_vips[vip] = g.integer(1, 32 if family == 4 else 128) if g.chance(0.2) else None
+        prefix = cluster_vips[vip]
+    else:
+        # a VIP shared by several services: with its first service's prefix, unless the backend takes another one
+        other = 31 if family == 4 else 127
+        free = g.probe.accepts(('lvs_virtual_services',), [
+            {'name': 'a', 'vip': '203.0.113.200', 'vip_prefix': 32, 'port': 80},
+            {'name': 'b', 'vip': '203.0.113.200', 'vip_prefix': 31, 'port': 81}])
+        prefix = g.pick([cluster_vips[vip], other]) if free else cluster_vips[vip]
     svc['vip'] = vip
-    if g.chance(0.2):
-        svc['vip_prefix'] = g.integer(1, 32 if family == 4 else 128)
+    if prefix is not None:
+        svc['vip_prefix'] = prefix
     fwmark = g.chance(0.2)
     if fwmark:
         lo, hi = _range(g, SVC + ('fwmark',), 1, [(SVC + ('port',), _DELETE), (HC + ('port',), 80)])
@@ -598,6 +604,12 @@ def generate(backend, seed, edge=0.3):
         fam = g.pick(families) if g.chance(0.5) else dir_family if dir_family in families else 4
         fwd = piranha_fwd if b == 'piranha' else g.pick(fwd_all)
         svc_specs.append((fam, fwd))
+    # keepalived with unicast VRRP holds only addresses of the directors' family: one VIP at least, and the inside VIP
+    unicast = b == 'keepalived' and g.chance(0.5)
+    if unicast:
+        if not any(fam == dir_family for fam, _f in svc_specs):
+            svc_specs[0] = (dir_family, svc_specs[0][1])
+        svc_specs = [(fam, 'dr' if f == 'nat' and fam != dir_family else f) for fam, f in svc_specs]
     # one inside VIP is the gateway of every NAT real server: NAT services share its family
     nat_families = [fam for fam, f in svc_specs if f == 'nat']
     uses_nat = bool(nat_families)
@@ -619,7 +631,7 @@ def generate(backend, seed, edge=0.3):
     main_family = dir_family if dir_family in rs_groups else sorted(rs_groups)[0]
     cv['lvs_realserver_group'] = rs_groups[main_family][0]
 
-    cluster_vips = []
+    cluster_vips = {}
     services = []
     for i, (fam, fwd) in enumerate(svc_specs):
         group = None if fam == main_family else rs_groups[fam][0]
@@ -675,7 +687,8 @@ def generate(backend, seed, edge=0.3):
 
     # cluster-wide settings
     if g.chance(0.5):
-        cv['lvs_notification_email'] = [g.email() for _ in range(g.integer(1, 3))]
+        most = 3 if g.probe.accepts(('lvs_notification_email',), ['a@example.com', 'b@example.com']) else 1
+        cv['lvs_notification_email'] = [g.email() for _ in range(g.integer(1, most))]
     if g.chance(0.4):
         cv['lvs_notification_email_from'] = g.email()
     if g.chance(0.4):
@@ -695,7 +708,8 @@ def generate(backend, seed, edge=0.3):
                 lo, hi = _range(g, ('lvs_timeouts', key), 60, [(('lvs_timeouts',), {})])
                 t[key] = g.integer(lo, hi)
         cv['lvs_timeouts'] = t
-    if g.chance(0.3):
+    # VRRP over IPv6 (every VIP, or the inside VIP, IPv6) runs from link-local addresses: firewall left to the user
+    if g.chance(0.3) and not (uses_nat and inside_fam == 6) and any(fam == 4 for fam, _f in svc_specs):
         cv['lvs_firewall'] = True
     if uses_nat:
         nat = {'inside_vip': g.address(INSIDE_NET4 if inside_fam == 4 else INSIDE_NET6)}
@@ -711,7 +725,7 @@ def generate(backend, seed, edge=0.3):
         if svc['health_check']['type'] == 'misc':
             scripts.append(svc['health_check']['misc_path'].split(' ')[0])
     if b == 'keepalived':
-        ka = _keepalived(g, cv, interfaces, scripts, users, uses_nat)
+        ka = _keepalived(g, cv, interfaces, scripts, users, uses_nat, unicast)
         cv['lvs_keepalived'] = ka
     elif b == 'heartbeat_ldirectord':
         cv['lvs_heartbeat'] = _heartbeat(g, dir_family)
@@ -776,12 +790,12 @@ def _range_host(g, key, good):
     return g.probe._cache[ckey]
 
 
-def _keepalived(g, cv, interfaces, scripts, users, uses_nat):
+def _keepalived(g, cv, interfaces, scripts, users, uses_nat, unicast):
     KA = ('lvs_keepalived',)
     ka = {}
     lo, hi = _range(g, KA + ('vrid',), 51)
     ka['vrid'] = g.integer(lo, hi)
-    ka['unicast'] = g.chance(0.5)
+    ka['unicast'] = unicast
     auth = g.pick(['PASS', 'AH', 'none'])
     ka['auth_type'] = auth
     if auth != 'none':

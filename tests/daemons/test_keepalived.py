@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lvs.cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""keepalived judges every keepalived.conf of generated valid models: `keepalived -t` exits 0 and says nothing."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from matrix import model_dir, models, need, need_root, valid_inventory
+
+import judges
+import render
+
+pytestmark = pytest.mark.daemons
+
+SEEDS = models('LVS_DAEMONS_KEEPALIVED', 40)
+
+
+def director_address(inv, host):
+    hv = inv.hostvars[host]
+    return hv.get('lvs_address', hv['ansible_host'])
+
+
+@pytest.mark.parametrize('seed', SEEDS)
+def test_keepalived_accepts_every_director_file(seed):
+    need_root()
+    need(judges.have(judges.KEEPALIVED), 'keepalived is not installed (%s)' % judges.KEEPALIVED)
+    inv, where, model_path = valid_inventory('keepalived', seed)
+    files = render.render_all('keepalived', inv, model_dir('keepalived', seed))
+    failures = []
+    for host in inv.directors:
+        conf = files[host]['keepalived.conf']
+        addresses = [(inv.interfaces[0], director_address(inv, host))]
+        clean, rc, output, warnings = judges.keepalived_judge(conf, inv.interfaces, addresses, inv.users, inv.scripts)
+        with open(os.path.join(os.path.dirname(conf), 'keepalived-t.out'), 'w') as dst:
+            dst.write('exit %d\n%s\n' % (rc, output))
+        if not clean:
+            failures.append('%s: keepalived -t exit %d, %d line(s) not known as informational:\n%s\n    file: %s'
+                            % (host, rc, len(warnings), '\n'.join('    | ' + w for w in warnings or output.splitlines()), conf))
+    if failures:
+        pytest.fail('seed %s: keepalived disagrees with the model\nmodel: %s\n%s' % (seed, model_path, '\n'.join(failures)),
+                    pytrace=False)
