@@ -1,8 +1,10 @@
 """Render matrix for roles/director_keepalived/templates/keepalived.conf.j2.
 
-1. Render every fixture through the role's real template (render.yml, ansible-playbook on localhost).
+1. Compute the keepalived view of every fixture (base.yml merged with the fixture, then the model's own
+   keepalived.view()), and render it through the role's real template (render.yml, ansible-playbook on localhost).
 2. Check the lines each fixture expects / forbids / counts (structure the anchors got wrong).
-3. Run `keepalived -t -l -f FILE` on every rendered file inside throw-away namespaces (sandbox.sh): exit 0 required.
+3. Run `keepalived -t -l -f FILE` on every rendered file inside throw-away namespaces (sandbox.sh): exit 0 and no
+   output at all (not one warning) required.
 4. Negative cases: break good files in the ways the anchor roles did; `keepalived -t` must exit non-zero for each.
 Exit status: 0 when everything passed, 1 otherwise. Needs root (namespaces) and keepalived on the PATH.
 """
@@ -15,11 +17,16 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import json
+
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 VENV_BIN = os.path.join(REPO, ".venv", "bin")
+sys.path.insert(0, os.path.join(REPO, "collections"))
+
+from ansible_collections.lvs.cluster.plugins.module_utils._model import keepalived  # noqa: E402
 
 SCRIPT = "#!/bin/sh\nexit 0\n"
 
@@ -66,6 +73,32 @@ def prepare_sandbox(work):
         os.chmod(path, 0o755)
 
 
+def merge(base, over):
+    """base with over merged in: dictionaries recursively, anything else (lists included) replaced."""
+    if not isinstance(base, dict) or not isinstance(over, dict):
+        return over
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = merge(base.get(key), value) if key in base else value
+    return out
+
+
+def fixture_views(names):
+    """fixture name -> keepalived view of the resolved cluster base.yml + fixture (see README.md)."""
+    with open(os.path.join(HERE, "base.yml")) as src:
+        base = yaml.safe_load(src)
+    views = {}
+    for name in names:
+        with open(os.path.join(HERE, "fixtures", name + ".yml")) as src:
+            fixture = yaml.safe_load(src)
+        cluster = merge(base["cluster"], fixture.get("cluster") or {})
+        if "services" in fixture:
+            cluster["virtual_services"] = [merge(base["cluster"]["virtual_services"][0], svc) for svc in fixture["services"]]
+        me = merge(base["me"], fixture.get("me") or {})
+        views[name] = keepalived.view(cluster, me)
+    return views
+
+
 def keepalived_test(work, conf):
     proc = subprocess.run(
         ["unshare", "--mount", "--net", "--pid", "--fork", os.path.join(HERE, "sandbox.sh"), work, conf],
@@ -92,14 +125,18 @@ def main():
         env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_NOCOLOR="1",
                    ANSIBLE_INVENTORY_UNPARSED_WARNING="false", PATH=VENV_BIN + ":" + os.environ.get("PATH", ""))
         playbook = shutil.which("ansible-playbook", path=env["PATH"])
-        proc = subprocess.run([playbook, "-i", "localhost,", os.path.join(HERE, "render.yml"), "-e", "out_dir=" + out],
+        fixtures = sorted(f[:-4] for f in os.listdir(os.path.join(HERE, "fixtures")) if f.endswith(".yml"))
+        views_file = os.path.join(work, "views.json")
+        with open(views_file, "w") as dst:
+            json.dump(fixture_views(fixtures), dst)
+        proc = subprocess.run([playbook, "-i", "localhost,", os.path.join(HERE, "render.yml"), "-e", "out_dir=" + out,
+                               "-e", "views_file=" + views_file],
                               capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False)
         if proc.returncode != 0:
             log(proc.stdout + proc.stderr)
             log("FAIL render playbook exited %d" % proc.returncode)
             return 1
 
-        fixtures = sorted(f[:-4] for f in os.listdir(os.path.join(HERE, "fixtures")) if f.endswith(".yml"))
         passed = 0
         results = test_all(work, [os.path.join(out, name + ".conf") for name in fixtures])
         for name in fixtures:
@@ -125,7 +162,8 @@ def main():
                 if line.count("{") + line.count("}") > 1 or re.search(r"\{\s*\S", line):
                     problems.append("line %d has more than one keyword/brace: %r" % (lineno, line))
             rc, output = results[conf]
-            if rc != 0:
+            if rc != 0 or output:
+                # zero warnings: keepalived -t -l prints nothing at all for a clean file
                 problems.append("keepalived -t exited %d: %s" % (rc, output))
             if problems:
                 failures.append(name)
@@ -161,7 +199,7 @@ def main():
                 if re.search(pattern, text):
                     problems.append("old keyword /%s/" % pattern)
             rc, output = results[os.path.join(inv_out, name)]
-            if rc != 0:
+            if rc != 0 or output:
                 problems.append("keepalived -t exited %d: %s" % (rc, output))
             if problems:
                 failures.append(name)
