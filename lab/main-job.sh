@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # main-job.sh: the lvs.cluster main job on the built-in lab (`make lab`, `make lab BACKEND=heartbeat_ldirectord`).
 #
-# On a fresh machine: installs what it needs (make deps), builds or reuses the guest image, boots two directors and two
+# On a fresh machine: installs what it needs (make deps), checks that the lab network (lab/labctl NET_PREFIX) overlaps
+# no route of this host, builds or reuses the guest image, boots two directors and two
 # real servers (lab/labctl), deploys the cluster with site.yml, checks that a second site.yml run changes nothing, serves
 # the seed's test pages (playbooks/lab_webservers.yml), runs the seed's section 11.6 tests (playbooks/verify_cluster.yml:
 # director failover and failback, balancing, real-server removal and return), then two lab-only tests:
@@ -43,7 +44,7 @@ DO_SCALEOUT=1
 DAY2=0
 POLL_RATE=${MAIN_JOB_POLL_RATE:-5}
 NS=${LAB_NETNS:-lvslab}
-VIP=192.0.2.100
+VIP=203.0.113.100
 HOSTS=(dr1 dr2 rs1 rs2)
 
 usage() { sed -n '2,/^# Functions run/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
@@ -286,10 +287,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# ---------------------------------------------------------------- 1. dependencies and image
+# ---------------------------------------------------------------- 1. dependencies, lab network and image
 if [[ -z ${MAKELEVEL:-} || ! -x $REPO/.venv/bin/ansible-playbook ]]; then
     stage deps make -C "$REPO" deps
 fi
+# The lab network must overlap no route of this host (labctl up checks it too; here it fails before the image build).
+stage lab-network "$LABCTL" check-net
+note "lab network" "$(sed -n 's/^lab network //p' "$OUT/lab-network.log" | tail -n 1)"
 if "$REPO/lab/build-image.sh" --check; then note "image" "cached (recipe $("$REPO/lab/build-image.sh" --print-key | cut -c1-12))"; else note "image" "built now"; fi
 stage image "$REPO/lab/build-image.sh"
 
@@ -377,7 +381,7 @@ day2_drain() {
         -e lvs_drain_poll=2 -e lvs_drain_fail_on_timeout=true || rc=$?
     note "drain: drain_realserver.yml rs1 on $master (s)" "$(($(date +%s) - t0))"
     if ((rc == 0)); then touch "$mark"; else touch "$stop"; fi
-    w=$(ipvs_weight "$master" 192.0.2.21)
+    w=$(ipvs_weight "$master" 203.0.113.21)
     wait "$pid" || true
     r=$(cat "$OUT/drain-poll.json")
     echo "$r"
@@ -396,7 +400,7 @@ day2_drain() {
     t0=$(date +%s)
     ap playbooks/enable_realserver.yml -i inventories/lab -e lvs_enable_realserver=rs1
     note "enable: enable_realserver.yml rs1 (s)" "$(($(date +%s) - t0))"
-    w=$(ipvs_weight "$master" 192.0.2.21)
+    w=$(ipvs_weight "$master" 203.0.113.21)
     note "enable: rs1 IPVS weight on $master" "$w"
     r=$(client "{\"mode\": \"poll\", \"vip\": \"$VIP\", \"rate\": 10, \"count\": $DAY2_N, \"max_seconds\": 120}")
     echo "$r" | tee "$OUT/enable-poll.json"

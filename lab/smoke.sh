@@ -76,7 +76,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ---- 1. image
+# ---- 1. lab network and image
+check "no route of this host overlaps the lab network (labctl check-net)" "$LABCTL" check-net
 t0=$(date +%s)
 if "$LAB_DIR/build-image.sh" --check; then image_state=cached; else image_state=built; fi
 IMG=$("$LAB_DIR/build-image.sh")
@@ -100,9 +101,9 @@ check "dr1: modprobe ip_vs && /proc/net/ip_vs" \
     lab_ssh dr1 'modprobe ip_vs && grep -q "^IP Virtual Server version" /proc/net/ip_vs && cat /proc/net/ip_vs'
 check "dr1: ipvsadm adds, lists and clears a DR service on the kernel" lab_ssh dr1 '
     set -e
-    ipvsadm -A -t 192.0.2.100:80 -s rr
-    ipvsadm -a -t 192.0.2.100:80 -r 192.0.2.21:80 -g
-    ipvsadm -Ln | grep -q "192.0.2.21:80 *Route"
+    ipvsadm -A -t 203.0.113.100:80 -s rr
+    ipvsadm -a -t 203.0.113.100:80 -r 203.0.113.21:80 -g
+    ipvsadm -Ln | grep -q "203.0.113.21:80 *Route"
     ipvsadm -C
     test "$(ipvsadm -Ln | grep -c TCP || true)" = 0'
 check "dr1: pyroute2 >= 0.9.7 imports" lab_ssh dr1 \
@@ -122,14 +123,14 @@ done
 # ---- 4. network
 for h in dr1 dr2 rs1 rs2; do
     check "$h pings the other guests and the controller" lab_ssh "$h" \
-        'for ip in 192.0.2.1 192.0.2.11 192.0.2.12 192.0.2.21 192.0.2.22; do ping -n -q -c 1 -W 3 $ip > /dev/null || { echo "no reply from $ip"; exit 1; }; done'
+        'for ip in 203.0.113.1 203.0.113.11 203.0.113.12 203.0.113.21 203.0.113.22; do ping -n -q -c 1 -W 3 $ip > /dev/null || { echo "no reply from $ip"; exit 1; }; done'
 done
 check "the namespace (client) pings every guest" "$LABCTL" exec sh -c \
-    'for ip in 192.0.2.11 192.0.2.12 192.0.2.21 192.0.2.22; do ping -n -q -c 1 -W 3 $ip > /dev/null || exit 1; done'
+    'for ip in 203.0.113.11 203.0.113.12 203.0.113.21 203.0.113.22; do ping -n -q -c 1 -W 3 $ip > /dev/null || exit 1; done'
 
 # ---- 5. fault path
 "$LABCTL" kill rs2
-check "kill rs2: rs2 no longer answers" "$LABCTL" exec sh -c '! ping -n -q -c 2 -W 1 192.0.2.22 > /dev/null'
+check "kill rs2: rs2 no longer answers" "$LABCTL" exec sh -c '! ping -n -q -c 2 -W 1 203.0.113.22 > /dev/null'
 check "kill rs2: the other guests still run" lab_ssh rs1 true
 t0=$(date +%s)
 if "$LABCTL" start rs2; then
@@ -138,7 +139,7 @@ if "$LABCTL" start rs2; then
 else
     ko "start rs2 after the kill"
 fi
-check "rs2 after restart keeps its identity" lab_ssh rs2 'test "$(hostname)" = rs2 && ping -n -q -c 1 -W 3 192.0.2.11 > /dev/null'
+check "rs2 after restart keeps its identity" lab_ssh rs2 'test "$(hostname)" = rs2 && ping -n -q -c 1 -W 3 203.0.113.11 > /dev/null'
 
 # ---- 6. teardown
 t0=$(date +%s)
@@ -161,7 +162,7 @@ TIMING[failed_up]="$(($(date +%s) - t0))s"
 # ---- 8. the wrapper passes the exit code through and tears down
 t0=$(date +%s)
 rc=0
-"$LABCTL" run --hosts rs3 -- sh -c 'ping -n -q -c 1 -W 5 192.0.2.23 > /dev/null && exit 7' || rc=$?
+"$LABCTL" run --hosts rs3 -- sh -c 'ping -n -q -c 1 -W 5 203.0.113.23 > /dev/null && exit 7' || rc=$?
 if [[ $rc -eq 7 ]]; then ok "labctl run returns the command's exit code (7)"; else ko "labctl run returns the command's exit code" "got $rc"; fi
 check_clean "labctl run"
 TIMING[run1]="$(($(date +%s) - t0))s"

@@ -17,6 +17,7 @@ LAB_RUN_DIR=$(mktemp -d)
 export LAB_LOCK=$LAB_RUN_DIR/lock
 cleanup() {
     ip netns delete "$LAB_NETNS" 2> /dev/null || true
+    ip netns delete "$LAB_NETNS-host" 2> /dev/null || true
     rm -rf -- "$LAB_RUN_DIR"
 }
 trap cleanup EXIT
@@ -59,7 +60,8 @@ t "labctl rejects an unknown command" fails "$LABCTL" frobnicate
 t "labctl rejects an unknown host" fails "$LABCTL" ssh nosuchhost
 t "labctl up rejects an unknown host before booting anything" fails "$LABCTL" up dr1 nosuchhost
 t "labctl hosts lists the fixed addresses" \
-    test "$("$LABCTL" hosts | tr '\n' ' ')" = "dr1 192.0.2.11 dr2 192.0.2.12 rs1 192.0.2.21 rs2 192.0.2.22 rs3 192.0.2.23 "
+    test "$("$LABCTL" hosts | tr '\n' ' ')" = "dr1 203.0.113.11 dr2 203.0.113.12 rs1 203.0.113.21 rs2 203.0.113.22 rs3 203.0.113.23 "
+t "labctl check-net: no route of this host overlaps the lab network" "$LABCTL" check-net
 t "labctl status says the lab is down (exit 3)" bash -c '"$1" status > /dev/null; test $? = 3' _ "$LABCTL"
 t "labctl exec refuses to run without a lab" fails "$LABCTL" exec true
 t "labctl down without a lab succeeds" "$LABCTL" down
@@ -78,16 +80,30 @@ t "down goes ahead once the other session is gone" "$LABCTL" down
 
 "$LABCTL" net
 t "net: namespace exists" bash -c 'ip netns list | grep -qw "$LAB_NETNS"'
-t "net: br0 has the controller address 192.0.2.1/24" \
-    bash -c 'ip netns exec "$LAB_NETNS" ip -4 -o address show br0 | grep -q " 192.0.2.1/24 "'
+t "net: br0 has the controller address 203.0.113.1/24" \
+    bash -c 'ip netns exec "$LAB_NETNS" ip -4 -o address show br0 | grep -q " 203.0.113.1/24 "'
 t "net: the bridge is up" bash -c 'ip netns exec "$LAB_NETNS" ip -o link show br0 | grep -q "state UP\|,UP"'
-t "net: the host namespace has no lab address" bash -c '! ip -4 -o address show | grep -q " 192.0.2.1/24 "'
+t "net: the host namespace has no lab address" bash -c '! ip -4 -o address show | grep -q " 203.0.113.1/24 "'
 t "net: running it again is idempotent" "$LABCTL" net
 t "net: labctl exec runs inside the namespace" \
     bash -c '"$1" exec ip -o link show br0 > /dev/null' _ "$LABCTL"
 "$LABCTL" down
 t "down: namespace removed" bash -c '! ip netns list | grep -qw "$LAB_NETNS"'
 t "down: a second down succeeds" "$LABCTL" down
+
+# The route check end to end: labctl run from a scratch namespace (standing in for a host) that has a route into the
+# lab network must refuse, name the route and NET_PREFIX, and create nothing.
+ip netns add "$LAB_NETNS-host"
+ip -n "$LAB_NETNS-host" link add v0 type veth peer name v1
+ip -n "$LAB_NETNS-host" address add 203.0.113.200/24 dev v0
+ip -n "$LAB_NETNS-host" link set v1 up
+ip -n "$LAB_NETNS-host" link set v0 up
+out=$(ip netns exec "$LAB_NETNS-host" "$LABCTL" net 2>&1) && rc=0 || rc=$?
+t "net refuses when a host route overlaps the lab network" test "$rc" != 0
+t "the refusal names the route and NET_PREFIX" bash -c 'grep -q "203.0.113.0/24 dev v0" <<< "$1" && grep -q "NET_PREFIX in lab/labctl" <<< "$1"' _ "$out"
+t "the refusal creates no lab namespace" bash -c '! ip netns list | cut -d" " -f1 | grep -qxF "$LAB_NETNS"'
+t "check-net refuses there too" bash -c '! ip netns exec "$LAB_NETNS-host" "$1" check-net > /dev/null 2>&1' _ "$LABCTL"
+ip netns delete "$LAB_NETNS-host"
 
 echo "lab-network: $pass passed, $fail failed"
 ((fail == 0))

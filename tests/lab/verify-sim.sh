@@ -16,6 +16,9 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 AP=${ANSIBLE_PLAYBOOK:-$REPO/.venv/bin/ansible-playbook}
 [[ $(id -u) -eq 0 ]] || { echo "verify-sim: needs root (network namespaces)" >&2; exit 2; }
+# Its namespaces use 198.51.100.0/24: a command that ran outside them by mistake must not reach a network of this host.
+python3 "$REPO/lab/route_check.py" --network 198.51.100.0/24 --setting "the 198.51.100.x addresses of tests/lab/verify-sim.sh" ||
+    { echo "verify-sim: refusing to run (see above)" >&2; exit 2; }
 P=vsim$$
 NS=("${P}c" "${P}d1" "${P}d2" "${P}r")
 W=$(mktemp -d /tmp/verify-sim.XXXXXX)
