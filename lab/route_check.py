@@ -17,7 +17,7 @@ one of the host's own addresses). What does not count:
     documentation ranges that no real network behind a gateway carries;
   - routes that send nothing anywhere: blackhole, unreachable, prohibit, throw (e.g. a bogon filter's routes);
   - broadcast and multicast entries of the local table (an address of the host already shows as a local route).
-A split default route (0.0.0.0/1 and 128.0.0.0/1, as OpenVPN's def1 installs) is not a default route: it covers every
+A split default route (two routes of prefix length 1, as OpenVPN's def1 installs) is not a default route: it covers every
 lab network, so the lab does not start on such a host until that VPN is down.
 
 Usage (labctl runs it with python3; standard library only):
