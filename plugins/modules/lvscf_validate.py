@@ -11,19 +11,19 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: lvscf_validate
-short_description: Strictly validate a piranha lvs.cf, and check that a cluster model fits piranha
+short_description: Validate a piranha lvs.cf the way piranha's parser and daemons read it
 version_added: 1.0.0
 description:
-  - Parses piranha's C(lvs.cf) with the grammar of piranha's own parser (exact argument counts, known keywords per block,
-    value ranges and choices, balanced blocks, quoting) plus the cross-checks the piranha daemons rely on
-    (backup set when C(backup_active = 1), C(nat_router) for NAT, unique virtual and server names, valid addresses,
-    one floating address per interface alias, ports with C(fwmark), ...).
-  - Reports every problem at once, each with its line number and the fix, and fails when there is any.
-  - With O(cluster), also checks that a resolved cluster view of the C(lvs.cluster) model (what
-    C(lvs.cluster.cluster_model) returns) uses only what piranha can express (IPv4, two directors, its schedulers,
-    health checks, fwmark range, sorry-server port).
-  - Changes nothing. The same checks are available on a host without Ansible by running
-    C(python3 plugins/module_utils/_lvscf.py FILE), which the C(lvs.cluster.director_piranha) role installs
+  - Reads piranha's C(lvs.cf) exactly as piranha's own parser does (C(lvsParseConfig): its tokenizer, exact argument
+    counts, known keywords per block, numbers, booleans, choices, quoting), then checks what pulse, lvsd and nanny would
+    do wrong with a file their parser accepts (interface aliases longer than 15 characters, escapes nanny loops on,
+    C(expect) texts longer than nanny reads, C(send_program) commands that overflow nanny's buffers, a missing
+    C(nat_router) for NAT, two addresses on one alias, ...). Each such rule is justified in C(plugins/module_utils/_lvscf.py).
+  - Reports every problem at once, each with its line number, rule and fix, and fails when there is any error.
+    Warnings (what the daemons ignore) are returned and do not fail.
+  - Changes nothing. Whether an inventory fits piranha is decided earlier, on the controller, by the model
+    (C(lvs.cluster.cluster_model)); this module judges a file. The same checks are available on a host without Ansible
+    by running C(python3 plugins/module_utils/_lvscf.py FILE), which the C(lvs.cluster.director_piranha) role installs
     as its template C(validate) command.
 options:
   content:
@@ -32,11 +32,6 @@ options:
   path:
     description: Path of an C(lvs.cf) on the managed host to check. Mutually exclusive with O(content).
     type: path
-  cluster:
-    description:
-      - A resolved cluster view (the C(cluster) key returned by C(lvs.cluster.cluster_model)) to check for piranha support.
-      - Secrets in it are not needed and should be removed before passing it.
-    type: dict
 author:
   - lvs.cluster contributors (!UNKNOWN)
 attributes:
@@ -48,7 +43,7 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
-  - At least one of O(content), O(path) or O(cluster) is required.
+  - One of O(content) and O(path) is required.
 seealso:
   - module: lvs.cluster.cluster_model
 """
@@ -61,15 +56,11 @@ EXAMPLES = r"""
 - name: Check a rendered lvs.cf before it is written (works in check mode)
   lvs.cluster.lvscf_validate:
     content: "{{ lookup('ansible.builtin.template', 'lvs.cf.j2') }}"
-
-- name: Check that the cluster model fits piranha
-  lvs.cluster.lvscf_validate:
-    cluster: "{{ __model.cluster | ansible.builtin.combine({'piranha': {'gui_password': None}}, recursive=true) }}"
 """
 
 RETURN = r"""
 valid:
-  description: True when no problem was found.
+  description: True when no error was found (warnings do not count).
   returned: always
   type: bool
   sample: false
@@ -88,26 +79,34 @@ errors:
     fix:
       description: How to fix it.
       type: str
+    rule:
+      description: The rule id (see C(RULES) in C(plugins/module_utils/_lvscf.py)).
+      type: str
+    severity:
+      description: Always C(error) here.
+      type: str
   sample:
     - line: 17
       message: unknown keyword 'port=80' (no blank before "=")
       fix: "piranha needs blanks around '=': write 'port = 80'"
-cluster_errors:
-  description: Problems of the cluster model for piranha, each naming the inventory variable and the fix.
+      rule: keyword
+      severity: error
+warnings_found:
+  description: What the daemons would ignore or read in a surprising way; reported, never fatal. Same keys as RV(errors).
   returned: always
   type: list
-  elements: str
+  elements: dict
   sample:
-    - "lvs_virtual_services[0].vip: piranha supports only IPv4, got '2001:db8::100'. Fix: use an IPv4 VIP or the keepalived backend"
+    - line: 23
+      message: "scheduler is set twice in the virtual www (line 12) (first on line 20); piranha keeps the last"
+      fix: remove one of the two lines
+      rule: warning
+      severity: warning
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.cluster.plugins.module_utils._lvscf import (
-    cluster_errors,
-    validate_file,
-    validate_text,
-)
+from ansible_collections.lvs.cluster.plugins.module_utils._lvscf import check_file, check_text
 
 
 def run_module():
@@ -115,33 +114,26 @@ def run_module():
         argument_spec=dict(
             content=dict(type='str'),
             path=dict(type='path'),
-            cluster=dict(type='dict'),
         ),
         mutually_exclusive=[('content', 'path')],
-        required_one_of=[('content', 'path', 'cluster')],
+        required_one_of=[('content', 'path')],
         supports_check_mode=True,
     )
     params = module.params
-    errors = []
-    if params['content'] is not None:
-        errors = validate_text(params['content'])
-    elif params['path'] is not None:
-        errors = validate_file(params['path'])
-    model_problems = cluster_errors(params['cluster']) if params['cluster'] is not None else []
+    findings = check_text(params['content']) if params['content'] is not None else check_file(params['path'])
+    errors = [f for f in findings if f.severity == 'error']
+    warnings = [f for f in findings if f.severity != 'error']
     result = dict(
         changed=False,
-        valid=not errors and not model_problems,
+        valid=not errors,
         errors=[e.as_dict() for e in errors],
-        cluster_errors=model_problems,
+        warnings_found=[w.as_dict() for w in warnings],
     )
-    if errors or model_problems:
-        lines = []
-        if model_problems:
-            lines.append('The cluster model uses what piranha cannot do:')
-            lines.extend('  - %s' % p for p in model_problems)
-        if errors:
-            lines.append('lvs.cf%s is not valid for piranha:' % (' (%s)' % params['path'] if params['path'] else ''))
-            lines.extend('  - %s' % e for e in errors)
+    for warning in warnings:
+        module.warn('lvs.cf%s %s' % (' (%s)' % params['path'] if params['path'] else '', warning))
+    if errors:
+        lines = ['lvs.cf%s is not valid for piranha:' % (' (%s)' % params['path'] if params['path'] else '')]
+        lines.extend('  - %s' % e for e in errors)
         module.fail_json(msg='\n'.join(lines), **result)
     module.exit_json(**result)
 

@@ -43,15 +43,21 @@ def test_invalid_content_lists_every_problem(capsys):
     assert 'line 15: ' in result['msg'] and 'line 21: ' in result['msg']
 
 
-def test_cluster_problems(capsys):
-    cluster = {'directors': [{'host': 'dr1', 'address': '192.0.2.11'}], 'nat': {},
-               'virtual_services': [{'name': 'www', 'vip': '2001:db8::1', 'family': 6, 'port': 80, 'fwmark': None,
-                                     'protocol': 'tcp', 'scheduler': 'rr', 'forwarding': 'dr', 'sorry_server': None,
-                                     'health_check': {'type': 'tcp'}, 'real_servers': []}]}
-    code, result = _run(capsys, {'cluster': cluster, 'path': SEED})
-    assert code == 1
-    assert result['errors'] == [] and len(result['cluster_errors']) == 1
-    assert 'only IPv4' in result['msg']
+def test_warnings_do_not_fail(capsys):
+    with open(SEED) as handle:
+        text = handle.read().replace('scheduler = rr', 'scheduler = rr\n     scheduler = rr')
+    code, result = _run(capsys, {'content': text})
+    assert code == 0 and result['valid'] is True and result['errors'] == []
+    assert [w['rule'] for w in result['warnings_found']] == ['warning']
+    assert 'set twice' in result['warnings_found'][0]['message']
+
+
+def test_error_carries_its_rule(capsys):
+    with open(SEED) as handle:
+        text = handle.read().replace('eth0:0', 'enp0s31f6abcde:0')
+    code, result = _run(capsys, {'content': text})
+    assert code == 1 and [e['rule'] for e in result['errors']] == ['alias']
+    assert 'IFNAMSIZ' in result['msg']
 
 
 def test_arguments_are_checked(capsys):
