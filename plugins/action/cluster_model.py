@@ -8,9 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible import constants as C
+from ansible.module_utils.six import string_types
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.lvs.cluster.plugins.plugin_utils._inventory import resolve, run_cache, scope_parts
+from ansible_collections.lvs.cluster.plugins.plugin_utils._inventory import LOCKSTEP_STRATEGIES, resolve, run_cache, scope_parts
 
 
 class ActionModule(ActionBase):
@@ -21,15 +22,20 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        args = self.validate_argument_spec(argument_spec=dict(host=dict(type='str')))[1]
-        host = args['host'] or task_vars.get('inventory_hostname')
+        # _VALID_ARGS already refused any other option (the full argument-spec machinery costs more than the pick below)
+        host = self._task.args.get('host')
+        if host is not None and not isinstance(host, string_types):
+            result.update(failed=True, msg='host must be an inventory host name (a string), got %s' % type(host).__name__)
+            return result
+        host = host or task_vars.get('inventory_hostname')
         # The model is built once per task execution (by the first worker) and each host reads its own result.
         cache = run_cache(getattr(C, 'DEFAULT_LOCAL_TMP', None))
         scope = None
+        play = self._task.get_play() if hasattr(self._task, 'get_play') else None
         if cache is not None:
-            play = self._task.get_play() if hasattr(self._task, 'get_play') else None
             scope = cache.scope(*scope_parts(task_vars, self._task._uuid, getattr(play, '_uuid', None)))
-        resolved, how = resolve(task_vars, host, cache, scope)
+        check_own = str(getattr(play, 'strategy', None) or C.DEFAULT_STRATEGY) not in LOCKSTEP_STRATEGIES
+        resolved, how = resolve(task_vars, str(host), cache, scope, check_own)
         result['changed'] = False
         result['model_cache'] = how
         if resolved['errors']:

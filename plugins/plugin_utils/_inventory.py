@@ -15,9 +15,10 @@ inherited by every worker of the run. The first worker of a task builds the mode
 in the run's own temporary directory (``DEFAULT_LOCAL_TMP``: mode 0700, removed by Ansible at the end of the run),
 one record per host, encrypted and authenticated with AES-GCM under that key: the views hold secrets (VRRP, heartbeat
 and piranha passwords), which never reach the disk in clear, and a record is unreadable in any other run. The other
-workers of the task read their own record. Records are scoped by play, task and batch, and each one carries a keyed
-digest of its host's own model variables, checked on use: a record is never served to another task, run or batch,
-nor after the host's variables changed.
+workers of the task read their own record. Records are scoped by play, task and batch: a record is never served to
+another task, batch or run. Under the linear strategy every worker of one task sees the same variables, so the record
+is exact; under strategies where hosts move on their own (free, host_pinned), each record also carries a keyed digest
+of its host's own model variables, checked on use, and a host whose variables changed since the build rebuilds.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -51,6 +52,10 @@ from ansible_collections.lvs.cluster.plugins.module_utils._model.words import DI
 _RUN_KEY = os.urandom(32)
 _RUN_KEY_PID = os.getpid()
 _READ_SET = frozenset(READ_VARS)
+# Strategies that run one task for every host of the batch before the next task: no variable a model reads can change
+# between two hosts' workers of one task, so a record of the task's scope is exact for every host without a check.
+LOCKSTEP_STRATEGIES = frozenset('%s%s' % (prefix, name) for prefix in ('', 'ansible.builtin.', 'ansible.legacy.')
+                                for name in ('linear', 'debug'))
 
 
 def _native(value):
@@ -187,6 +192,20 @@ class _PlainUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError('lvs.cluster view cache: refusing %s.%s' % (module, name))
 
 
+_CRYPTO = {}
+
+
+def _crypto(key):
+    """(naming key, digest key, AEAD) derived from ``key``, made once per process (and inherited by forked workers)."""
+    if key not in _CRYPTO:
+        aead = AESGCM(hmac.new(key, b'lvs.cluster/records', hashlib.sha256).digest())
+        nonce = os.urandom(12)
+        aead.decrypt(nonce, aead.encrypt(nonce, b'warm', None), None)  # the crypto library's first use happens here
+        _CRYPTO[key] = (hmac.new(key, b'lvs.cluster/names', hashlib.sha256).digest(),
+                        hmac.new(key, b'lvs.cluster/digests', hashlib.sha256).digest(), aead)
+    return _CRYPTO[key]
+
+
 class ViewCache(object):
     """Per-host results of one model build, shared by the workers of one task through files that only the holder of
     ``key`` can name, read or forge (see the module docstring)."""
@@ -195,9 +214,7 @@ class ViewCache(object):
         if AESGCM is None or fcntl is None:
             raise RuntimeError('no shared cache on this controller')
         self.directory = directory
-        self._name_key = hmac.new(key, b'lvs.cluster/names', hashlib.sha256).digest()
-        self._digest_key = hmac.new(key, b'lvs.cluster/digests', hashlib.sha256).digest()
-        self._aead = AESGCM(hmac.new(key, b'lvs.cluster/records', hashlib.sha256).digest())
+        self._name_key, self._digest_key, self._aead = _crypto(key)
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o700)
 
@@ -252,6 +269,13 @@ class ViewCache(object):
         return True
 
 
+if AESGCM is not None:
+    try:
+        _crypto(_RUN_KEY)  # in the strategy process: every worker inherits the derived keys, nothing left to set up
+    except Exception:  # pragma: no cover - a broken crypto library: ViewCache() fails later, workers build alone
+        pass
+
+
 def run_cache(local_tmp):
     """The cache shared by the workers of this run, or None when no worker can share it (this process made the key
     itself, so it was not inherited from the strategy process) or the controller cannot hold one."""
@@ -271,23 +295,27 @@ def scope_parts(task_vars, task_uuid, play_uuid):
             len(groups.get(DIRECTORS_GROUP) or []), len(groups.get(REALSERVERS_GROUP) or []))
 
 
-def resolve(task_vars, host, cache=None, scope=None):
+def resolve(task_vars, host, cache=None, scope=None, check_own=True):
     """(result of ``host``, how it was obtained: 'built', 'hit' or 'off').
 
     Without ``cache`` the model is built for this host alone. With it, the first caller of ``scope`` builds the model
     once and stores the result of every host of the play (``ansible_play_hosts_all``) and of ``host``; the others read
-    theirs, after checking that their own variables are those the model was built from.
+    theirs. With ``check_own`` (strategies where hosts do not move in lockstep), a record is used only if the host's own
+    variables are still those the model was built from (one read of this host's variables).
     """
     if cache is None:
         return host_result(model_from_task_vars(task_vars), host), 'off'
-    own = read_host(task_vars.get('hostvars') or {}, host)
-    digest = cache.digest(own)
+    digest = cache.digest(read_host(task_vars.get('hostvars') or {}, host)) if check_own else None
+
+    def usable(got):
+        return got is not None and (digest is None or got[0] == digest)
+
     got = cache.get(scope, host)
-    if got is not None and got[0] == digest:
+    if usable(got):
         return got[1], 'hit'
     with cache.lock(scope):
         got = cache.get(scope, host)  # built by another worker while this one waited
-        if got is not None and got[0] == digest:
+        if usable(got):
             return got[1], 'hit'
         data, groups = read_inventory(task_vars, cache.digest)
         model = Model(data, groups, data.other_names)

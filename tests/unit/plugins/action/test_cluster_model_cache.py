@@ -150,6 +150,17 @@ def test_every_host_gets_the_view_of_a_fresh_model(tmp_path):
     assert fresh(hostvars, groups, 'dr1.web.invalid')['cluster']['keepalived']['auth_pass'] == SECRET
 
 
+def test_in_lockstep_a_host_reads_no_variable_at_all(tmp_path):
+    hostvars, groups = inventory()
+    cache = new_cache(tmp_path)
+    scope = cache.scope('play', 'task-1')
+    assert resolve(task_vars(hostvars, groups), 'dr1.web.invalid', cache, scope, check_own=False)[1] == 'built'
+    for host in lvs_hosts(groups)[1:]:
+        tv = task_vars(hostvars, groups)
+        result, how = resolve(tv, host, cache, scope, check_own=False)
+        assert how == 'hit' and tv['hostvars'].reads == [] and result == fresh(hostvars, groups, host)
+
+
 def test_a_host_whose_variables_changed_is_not_served_stale(tmp_path):
     hostvars, groups = inventory()
     cache = new_cache(tmp_path)
