@@ -18,6 +18,11 @@ description:
   - Fails with the complete list of problems of the host's own cluster(s) (and inventory-wide ones) when they are invalid;
     problems of unrelated clusters are left to M(lvs.cluster.validate_inventory).
   - Never contacts the managed host. The result holds secrets (VRRP, heartbeat and piranha passwords); use C(no_log) on the task.
+  - The model is built once per task execution, not once per host. The first host's worker reads the variables of the hosts
+    that matter (members of C(lvs_directors), C(lvs_realservers) and of the real-server groups the clusters name; no other
+    host is read), builds the model and stores every host's result in the run's own temporary directory, encrypted with a
+    key that exists only in the controller's memory for this run (the files are unreadable afterwards and removed at the
+    end of the run). Every other host reads its own result. A result is never reused by another task, batch or run.
 options:
   host:
     description: Inventory host whose view is returned.
@@ -49,4 +54,17 @@ realserver:
   description: The real-server view (VIPs served, forwarding methods, NAT gateways); null on hosts that serve no VIP.
   returned: always
   type: dict
+view:
+  description: What the director's backend templates print, computed by the backend's model module; null on real servers.
+  returned: always
+  type: dict
+model_cache:
+  description:
+    - How this host's result was obtained (it holds no secret).
+    - C(built) by this host's worker for the whole task; C(hit) read from the task's encrypted records; C(off) built for
+      this host alone (no shared records possible, for example outside ansible-playbook's worker processes).
+  returned: always
+  type: str
+  choices: [built, hit, 'off']
+  sample: hit
 """

@@ -13,8 +13,9 @@ module: validate_inventory
 short_description: Check the whole lvs.cluster inventory model on the controller
 version_added: 1.0.0
 description:
-  - Reads the C(lvs_*) variables of every host and the groups C(lvs_directors) and C(lvs_realservers) and checks them
-    against the model described in C(docs/model.md).
+  - Reads the C(lvs_*) variables of the hosts of the groups C(lvs_directors) and C(lvs_realservers) and of the real-server
+    groups the clusters name (each host once; hosts unrelated to LVS are never read) and checks them against the model
+    described in C(docs/model.md).
   - Reports B(every) problem at once, each naming the variable path (for example C(lvs_virtual_services[1].port)) and the fix.
   - Runs only on the controller; it never contacts a managed host and changes nothing.
 options:
