@@ -83,9 +83,10 @@ def _sandbox_script(work, conf, addresses, interfaces, users, scripts):
     lines.append('ip link set lo up')
     for i, name in enumerate(interfaces):
         peer = 'jp+%d' % i
-        lines.append('ip link add %s type veth peer name %s' % (q(name), q(peer)))
-        lines.append('ip link set %s up' % q(peer))
-        lines.append('ip link set %s up' % q(name))
+        # "name"/"dev" before every interface name: a generated name may equal an ip(8) keyword (addr, mtu, ...)
+        lines.append('ip link add name %s type veth peer name %s' % (q(name), q(peer)))
+        lines.append('ip link set dev %s up' % q(peer))
+        lines.append('ip link set dev %s up' % q(name))
     for name, addr in addresses:
         if ':' in addr:
             lines.append('ip -6 addr add %s/64 dev %s nodad' % (q(addr), q(name)))
@@ -127,19 +128,27 @@ def keepalived_judge(conf, interfaces, addresses, users, scripts, timeout=60):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def ldirectord_judge(conf, timeout=60):
+def ldirectord_judge(conf, make_dirs=(), timeout=60):
     """Parse ``conf`` with ldirectord itself (``ldirectord FILE status``): (clean, exit code, stdout, stderr).
 
     ldirectord has no test flag; ``status`` reads and checks the whole configuration before it looks for a running
-    daemon: exit 3 = parsed and not running. Any stderr output (Perl warnings, ldirectord's own) is a finding. The
-    file is copied to a private directory so that no pid file or state of the host is read."""
+    daemon: exit 3 = parsed and not running. Any stderr output (Perl warnings, ldirectord's own) is a finding. It runs
+    in a new mount namespace with empty /var/log, /var/run and /run (the parse opens the configured log file, and
+    status reads the pid file), after creating ``make_dirs`` there as the role does (view.ldirectord.log_dir)."""
     work = tempfile.mkdtemp(prefix='lvs-daemons-ld-')
     try:
         copy = os.path.join(work, 'ldirectord-judge.cf')
         shutil.copy(conf, copy)
         env = dict(os.environ, PERLIO='perlio', LANG='C', LC_ALL='C')
-        proc = subprocess.run([LDIRECTORD, copy, 'status'], capture_output=True, text=True, timeout=timeout,
-                              check=False, env=env, cwd=work)
+        q = shlex.quote
+        body = ['set -eu', 'mount --make-rprivate /']
+        for mnt in ('/var/log', '/run', '/var/run'):
+            body.append('[ -L %s ] || mount -t tmpfs -o mode=0755 tmpfs %s' % (mnt, mnt))
+        for path in make_dirs:
+            body.append('mkdir -p -m 0755 %s' % q(path))
+        body.append('exec %s %s status' % (q(LDIRECTORD), q(copy)))
+        proc = subprocess.run(['unshare', '--mount', 'sh', '-c', '\n'.join(body)], capture_output=True, text=True,
+                              timeout=timeout, check=False, env=env, cwd=work)
         # One line is about the host, not the file (as in the role's validator): Sys::Syslog without /dev/log.
         stderr = '\n'.join(line for line in proc.stderr.splitlines() if not SYSLOG_NOISE.match(line))
         return proc.returncode == 3 and not stderr.strip(), proc.returncode, proc.stdout, stderr

@@ -43,9 +43,11 @@ def test_ldirectord_parses_every_director_file(seed):
     inv, where, model_path = valid_inventory('heartbeat_ldirectord', seed)
     files = render.render_all('heartbeat_ldirectord', inv, model_dir('heartbeat_ldirectord', seed))
     failures = []
+    model = inv.model()
     for host in inv.directors:
         conf = files[host]['ldirectord.cf']
-        clean, rc, out, err = judges.ldirectord_judge(conf)
+        log_dir = ((render.action_result(model, host).get('view') or {}).get('ldirectord') or {}).get('log_dir')
+        clean, rc, out, err = judges.ldirectord_judge(conf, [log_dir] if log_dir else [])
         with open(os.path.join(os.path.dirname(conf), 'ldirectord-status.out'), 'w') as dst:
             dst.write('exit %d\nstdout:\n%s\nstderr:\n%s\n' % (rc, out, err))
         if not clean:

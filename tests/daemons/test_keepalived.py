@@ -41,8 +41,10 @@ def test_keepalived_accepts_every_director_file(seed):
         with open(os.path.join(os.path.dirname(conf), 'keepalived-t.out'), 'w') as dst:
             dst.write('exit %d\n%s\n' % (rc, output))
         if not clean:
-            failures.append('%s: keepalived -t exit %d, %d line(s) not known as informational:\n%s\n    file: %s'
-                            % (host, rc, len(warnings), '\n'.join('    | ' + w for w in warnings or output.splitlines()), conf))
+            shown = (warnings or output.splitlines())
+            failures.append('%s: keepalived -t exit %d, %d line(s) not known as informational:\n%s%s\n    file: %s'
+                            % (host, rc, len(warnings), '\n'.join('    | ' + w for w in shown[:12]),
+                               '\n    | ... (%d more)' % (len(shown) - 12) if len(shown) > 12 else '', conf))
     if failures:
         pytest.fail('seed %s: keepalived disagrees with the model\nmodel: %s\n%s' % (seed, model_path, '\n'.join(failures)),
                     pytrace=False)
