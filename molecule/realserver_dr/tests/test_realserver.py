@@ -66,7 +66,26 @@ def test_unit_enabled_and_active(host):
     assert unit.is_running or host.run("systemctl is-active lvs-realserver").stdout.strip() == "active"
     assert host.run("/usr/local/sbin/lvs-realserver status").rc == 0
     conf = host.file("/etc/lvs-cluster/realserver.conf").content_string
-    assert 'LVS_DR_VIPS="%s/32 %s/128"' % (VIP, VIP6) in conf
+    # one VIP per line, read as data by the script; two services share 192.0.2.100: one line
+    assert [line for line in conf.splitlines() if line.startswith("LVS_")] == [
+        "LVS_TUN=no", "LVS_DR_VIP=%s/32" % VIP, "LVS_DR_VIP=%s/128" % VIP6]
+
+
+def test_script_refuses_a_hostile_config_and_runs_nothing(host):
+    # A line the model can never write (a command substitution): the script refuses the file, changes nothing and
+    # never runs the value. The file is restored by the next apply's template run (here: by hand).
+    conf = "/etc/lvs-cluster/realserver.conf"
+    marker = "/run/lvs-molecule-marker"
+    host.run_expect([0], "cp %s %s.bak" % (conf, conf))
+    try:
+        host.run_expect([0], "printf 'LVS_DR_VIP=$(touch %s)\\n' >> %s" % (marker, conf))
+        refused = host.run("/usr/local/sbin/lvs-realserver apply")
+        assert refused.rc == 2, refused.stdout + refused.stderr
+        assert "nothing was changed" in refused.stderr
+        assert not host.file(marker).exists
+    finally:
+        host.run_expect([0], "mv %s.bak %s" % (conf, conf))
+    assert host.run("/usr/local/sbin/lvs-realserver status").rc == 0
 
 
 def test_no_arp_reply_for_the_vip(host):
