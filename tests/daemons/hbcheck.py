@@ -153,6 +153,13 @@ def check_hacf(text):
                         '(config.c init_config)' % initdead)
     if 'warntime' in values and not keepalive < values['warntime'] < deadtime:
         problems.append('ha.cf: warntime %g ms is not between keepalive and deadtime' % values['warntime'])
+    # config.c check_logd_usage: a log destination is a logfile, a debugfile or a facility above 0 - LOG_KERN is 0,
+    # so "logfacility kern" counts as none; without one and with use_logd off heartbeat does not start.
+    has_log = values.get('logfile') or values.get('debugfile') or values.get('logfacility') not in (None, 'kern')
+    if not has_log and values.get('use_logd') is False:
+        problems.append('ha.cf: "No log entry found in ha.cf and use_logd is set to off" (config.c check_logd_usage: '
+                        'logfacility %s is facility number 0, which heartbeat counts as no log) - heartbeat does not start'
+                        % values.get('logfacility', '(none)'))
     if values.get('auto_failback') == 'legacy' or 'auto_failback' not in values:
         problems.append('ha.cf: auto_failback legacy (the default when unset): heartbeat warns "Deprecated \'legacy\' '
                         'auto_failback option selected" (config.c init_config)')
@@ -192,9 +199,14 @@ def _check_option(where, directive, word, values, nodes, seen_media):
     elif directive == 'logfacility':
         if word not in FACILITIES:
             out.append('%s: log facility %r not valid (cl_syslogfac_str2int)' % (where, word))
+        else:
+            values['logfacility'] = word
     elif directive in ('use_logd', 'realtime', 'coredumps'):
         if word.lower() not in BOOLEANS:
             out.append('%s: %s %r is not a boolean heartbeat reads (cl_str_to_boolean)' % (where, directive, word))
+        values[directive] = word.lower() in BOOLEANS[:5]
+    elif directive in ('logfile', 'debugfile'):
+        values[directive] = word
     elif directive == 'auto_failback':
         if word.lower() not in BOOLEANS + ('legacy',):
             out.append('%s: auto_failback %r is not on/off/legacy (config.c set_auto_failback)' % (where, word))

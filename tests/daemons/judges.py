@@ -165,3 +165,52 @@ def resource_status(script, args, timeout=30):
     proc = subprocess.run(['unshare', '--mount', '--net', 'sh', '-c', body, 'sh', script] + list(args) + ['status'],
                           capture_output=True, text=True, timeout=timeout, check=False)
     return proc.returncode, proc.stdout, proc.stderr
+
+
+HEARTBEAT = '/usr/libexec/heartbeat/heartbeat'
+# heartbeat -r lines that are about this host or about choices the role makes on purpose (use_logd no), not the files.
+HEARTBEAT_KNOWN = re.compile(r'(?:info: .*|WARN: Core dumps could be lost if multiple dumps occur\.'
+                             r'|WARN: Consider setting .* for maximum supportability'
+                             r'|WARN: Logging daemon is disabled --enabling logging daemon is recommended)')
+_HB_STAMP = re.compile(r'^\w{3} +\d+ [\d:]+ \S+ heartbeat: \[\d+\]: ')
+
+
+def heartbeat_findings(output):
+    """ERROR and WARN lines of a heartbeat -r run, minus HEARTBEAT_KNOWN (the unconditional stderr notes of
+    set_udpport/set_baudrate, "... setting must precede media statements", are printed without a newline)."""
+    out = []
+    text = re.sub(r'heartbeat: (?:udpport|baudrate) setting must precede media statements', '\n', output)
+    for line in text.splitlines():
+        line = _HB_STAMP.sub('', line.strip())
+        if line and not HEARTBEAT_KNOWN.fullmatch(line):
+            out.append(line)
+    return out
+
+
+def heartbeat_starts(files, node_name, address, interface, timeout=40):
+    """Start the real heartbeat (``heartbeat -r``) on rendered ``files`` ({name: text} for ha.cf, haresources, authkeys)
+    inside new mount/net/pid/uts namespaces: hostname ``node_name``, ``interface`` (veth, up) holding ``address``,
+    a private copy of /etc/ha.d, tmpfs /run and /var/lib/heartbeat. Nothing leaves the namespaces; every process dies
+    with them. Returns (exit code, output)."""
+    work = tempfile.mkdtemp(prefix='lvs-daemons-hb-')
+    try:
+        hadir = os.path.join(work, 'ha.d')
+        shutil.copytree('/etc/ha.d', hadir, symlinks=True)
+        for name in ('ha.cf', 'haresources', 'authkeys'):
+            with open(os.path.join(hadir, name), 'w') as dst:
+                dst.write(files[name])
+        os.chmod(os.path.join(hadir, 'authkeys'), 0o600)
+        q = shlex.quote
+        fam = '-6 ' if ':' in address else ''
+        body = '; '.join([
+            'set -e', 'mount --make-rprivate /', 'mount --bind %s /etc/ha.d' % q(hadir),
+            'mount -t tmpfs tmpfs /run', 'mount -t tmpfs tmpfs /var/lib/heartbeat', 'mkdir -p /run/heartbeat',
+            'hostname %s' % q(node_name), 'ip link set lo up',
+            'ip link add name %s type veth peer name hbjudge0' % q(interface), 'ip link set dev %s up' % q(interface),
+            'ip link set dev hbjudge0 up', 'ip %saddr add %s/%d dev %s' % (fam, q(address), 64 if fam else 24, q(interface)),
+            'set +e', '%s -r 2>&1; exit $?' % q(HEARTBEAT)])
+        proc = subprocess.run(['timeout', str(timeout), 'unshare', '--mount', '--net', '--pid', '--uts', '--fork',
+                               '--mount-proc', 'sh', '-c', body], capture_output=True, text=True, check=False)
+        return proc.returncode, (proc.stdout + proc.stderr).strip()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -97,3 +97,33 @@ def test_heartbeat_reads_every_director_file(seed):
     if failures:
         pytest.fail('seed %s: heartbeat\'s reading rules disagree with the model\nmodel: %s\n%s'
                     % (seed, model_path, '\n'.join(failures)), pytrace=False)
+
+
+@pytest.mark.parametrize('seed', SEEDS)
+def test_heartbeat_starts_on_every_director(seed):
+    """The real heartbeat (`heartbeat -r`, in namespaces named like the director) starts on the rendered files with
+    no ERROR and no WARN line beyond the host-related ones (judges.HEARTBEAT_KNOWN)."""
+    need_root()
+    need(judges.have(judges.HEARTBEAT), 'heartbeat is not installed (%s)' % judges.HEARTBEAT)
+    inv, where, model_path = valid_inventory('heartbeat_ldirectord', seed)
+    model = inv.model()
+    failures = []
+    for host in inv.directors:
+        result = render.action_result(model, host)
+        files = dict((name, render.render('heartbeat_ldirectord', template, inv, host, result))
+                     for template, name in render.FILES['heartbeat_ldirectord'].items()
+                     if name in ('ha.cf', 'haresources', 'authkeys'))
+        rc, output = judges.heartbeat_starts(files, result['me']['node_name'], result['me']['address'],
+                                             result['cluster']['interface'])
+        hdir = os.path.join(model_dir('heartbeat_ldirectord', seed), host)
+        os.makedirs(hdir, exist_ok=True)
+        with open(os.path.join(hdir, 'heartbeat-r.out'), 'w') as dst:
+            dst.write('exit %d\n%s\n' % (rc, output))
+        findings = judges.heartbeat_findings(output)
+        if rc != 0 or findings:
+            failures.append('%s (node %s): heartbeat -r exit %d:\n%s\n    output: %s' % (
+                host, result['me']['node_name'], rc, '\n'.join('    | ' + line for line in findings[:12]),
+                os.path.join(hdir, 'heartbeat-r.out')))
+    if failures:
+        pytest.fail('seed %s: heartbeat disagrees with the model\nmodel: %s\n%s' % (seed, model_path, '\n'.join(failures)),
+                    pytrace=False)
