@@ -10,4 +10,4 @@ if [[ -x "$venv_bin/ansible-playbook" ]]; then
 fi
 ANSIBLE_PLAYBOOK="$(command -v ansible-playbook)"
 export ANSIBLE_PLAYBOOK
-exec timeout 280 python3 tests/render/piranha/check.py
+exec timeout 900 python3 tests/render/piranha/check.py

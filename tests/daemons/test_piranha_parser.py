@@ -10,11 +10,13 @@ tests/daemons/piranha/build.py) reads every fixture and every lvs.cf rendered fr
 * A file the validator refuses but piranha accepts may only be refused by rules of kind "runtime", each documented in
   _lvscf.py's docstring with the daemon behaviour that justifies it; a file refused only by rules of kind "parser" must be
   refused by piranha too.
-* The validator's tokenizer is piranha's: random send values cut the same way.
+* The validator's tokenizer is piranha's: random send values cut the same way; its escape translation is nanny's
+  (nanny's own convert_str, built from the same tarball): same text, and the same texts nanny loops forever on.
 * lvs.cf rendered (with the role's own template) from the model's view of generated valid inventories is accepted by
   both, and piranha reads exactly the view's values.
 
-Skipped only when the piranha tarball is absent; a missing compiler fails (in CI and elsewhere).
+Skipped only when the piranha tarball is absent; a missing compiler or library (gcc, libc6-dev, libpopt-dev, libssl-dev)
+fails, in CI and elsewhere.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -69,6 +71,17 @@ def judge():
     except build.BuildError as exc:
         pytest.fail('cannot build piranha\'s parser (%s); install gcc and libc6-dev' % exc)
     return lambda text: build.judge_text(binary, text)
+
+
+@pytest.fixture(scope='module')
+def nanny():
+    if build.tarball() is None:
+        pytest.skip('the piranha source tarball is absent (%s): nothing to build nanny from' % build.DEFAULT_TARBALL)
+    try:
+        binary = build.build_nanny()
+    except build.BuildError as exc:
+        pytest.fail('cannot build nanny\'s escape translation (%s); install gcc, libpopt-dev and libssl-dev' % exc)
+    return lambda texts: build.nanny_translate(binary, texts)
 
 
 def _read(path):
@@ -204,6 +217,17 @@ def test_tokenizer_cuts_lines_like_piranha(judge):
             if tokens[2].quote + tokens[2].text + tokens[2].quote != theirs:
                 mismatches.append('%r: ours %r, piranha %r' % (value, tokens[2].text, theirs))
     assert not mismatches, '\n'.join(mismatches[:20])
+
+
+def test_escapes_are_translated_like_nanny(nanny):
+    rnd = random.Random(7)
+    alphabet = ['a', '\\', 'r', 'n', 't', "'", '"', 'x', ' ', '0']
+    texts = sorted(set(''.join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 7))) for _ in range(700)))
+    texts += ['GET / HTTP/1.0\\r\\n\\r\\n', '\\"PING\\"\\t#1', 'C:\\\\dir', '\\', 'OK\\', '\\d+']
+    theirs = nanny(texts)
+    mismatches = ['%r: ours %r, nanny %r' % (t, _lvscf.translate(t), n) for t, n in zip(texts, theirs) if _lvscf.translate(t) != n]
+    assert not mismatches, '\n'.join(mismatches[:20])
+    assert sum(n is None for n in theirs) > 50, 'the sample must contain texts nanny loops on'
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ PIRANHA_DEFAULTS = {
 NETWORK = {'dr': 'direct', 'nat': 'nat', 'tun': 'tunnel'}
 # piranha reads marks into an int (lvsd prints them with %d).
 FWMARK_MAX = _lvscf.INT_MAX
-# Block names (virtual NAME {, server NAME {): one word for piranha's tokenizer, no quote, brace or comment character.
+# Server block names (server NAME {, the inventory host name): one word for piranha's tokenizer, no quote, brace or
+# comment character. Virtual names are service names, whose grammar (NAME) is narrower already.
 BLOCK_NAME = Grammar('piranha block name', r'[A-Za-z0-9_.:@-]{1,255}',
                      'one word of letters, digits, "_", ".", ":", "@" or "-" (a piranha block name)', 'rs1')
 # htpasswd (called by piranha-passwd) reads at most 255 bytes; bcrypt-style hashes use only the first 72.
@@ -162,8 +163,6 @@ def cluster_rules(chk, cluster):
         if svc['fwmark'] is not None and not (hc.get('port') or svc['real_server_port']):
             chk.error(path + '.health_check.port', 'a piranha fwmark service needs the port nanny checks',
                       'set health_check.port or real_server_port')
-        if svc['name'] and BLOCK_NAME.check(svc['name']) is not None:
-            chk.error(path + '.name', 'cannot be a piranha virtual name: %s' % BLOCK_NAME.check(svc['name']), 'rename the service')
         if hc.get('type') == 'misc':
             if not hc.get('expect'):
                 chk.error(path + '.health_check.expect', 'required for a misc check with piranha: nanny compares the script output '

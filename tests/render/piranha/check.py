@@ -34,10 +34,14 @@ ROOT = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, 'plugins', 'module_utils'))
 import _lvscf  # noqa: E402  pylint: disable=wrong-import-position
 
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'daemons', 'piranha'))
+import build as piranha_build  # noqa: E402  pylint: disable=wrong-import-position
+
 PLAYBOOK = os.path.join(HERE, 'render.yml')
 INV = os.path.join(HERE, 'inventories')
 ANSIBLE_PLAYBOOK = os.environ.get('ANSIBLE_PLAYBOOK') or shutil.which('ansible-playbook') or 'ansible-playbook'
 FAILURES = []
+JUDGE = []   # piranha's own parser (tests/daemons/piranha/build.py), when its tarball is present
 
 
 def fail(message):
@@ -88,6 +92,11 @@ def check_file(out, host):
     text, st = load(out, host)
     errors = _lvscf.validate_text(text)
     check(not errors, '%s: rendered lvs.cf is not valid:\n  %s' % (host, '\n  '.join(str(e) for e in errors)))
+    warnings = [e for e in _lvscf.check_text(text) if e.severity == 'warning']
+    check(not warnings, '%s: rendered lvs.cf has warnings:\n  %s' % (host, '\n  '.join(str(e) for e in warnings)))
+    if JUDGE:
+        result = piranha_build.judge_text(JUDGE[0], text)
+        check(result['rc'] == 0, '%s: piranha\'s own parser refuses the rendered lvs.cf at line %d: %s' % (host, result['line'], result['error']))
     check(oct(st.st_mode & 0o777) == '0o600' and st.st_uid == 0 and st.st_gid == 0,
           '%s: lvs.cf must be root:root 0600 without a piranha group, got %o %d:%d' % (host, st.st_mode & 0o777, st.st_uid, st.st_gid))
     check(text.startswith('#\n# Ansible managed\n#\n'), '%s: lvs.cf must start with the ansible_managed comment' % host)
@@ -129,6 +138,9 @@ def check_role_docs():
 
 def _main(work):
     check_role_docs()
+    if piranha_build.tarball():
+        JUDGE.append(piranha_build.build())
+        print('piranha\'s parser (%s) judges every rendered lvs.cf' % JUDGE[0])
     seed_inv = os.path.join(INV, 'seed', 'hosts.yml')
     matrix_inv = os.path.join(INV, 'matrix', 'hosts.yml')
     out = os.path.join(work, 'main')
@@ -229,9 +241,9 @@ def _main(work):
                   sorted(set(lab_flat) - set(seed_key(k) for k in expected))))
         # Values that differ from the seed, and why (inventories/lab sets them):
         because = {
-            'global.primary': '192.0.2.11', 'global.backup': '192.0.2.12',            # lab addresses
-            'virtual[www].address': '192.0.2.100 eth0:0',
-            'virtual[www].server[rs1].address': '192.0.2.21', 'virtual[www].server[rs2].address': '192.0.2.22',
+            'global.primary': '203.0.113.11', 'global.backup': '203.0.113.12',        # lab addresses
+            'virtual[www].address': '203.0.113.100 eth0:0',
+            'virtual[www].server[rs1].address': '203.0.113.21', 'virtual[www].server[rs2].address': '203.0.113.22',
             'global.keepalive': '2',                                                   # lvs_piranha not set: model default
             'virtual[www].expect': 'real server',                                      # health_check.expect
             'virtual[www].timeout': '2',                                               # health_check.timeout
