@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.lvs.cluster.plugins.plugin_utils._inventory import model_from_task_vars
+from ansible_collections.lvs.cluster.plugins.plugin_utils._inventory import group_tree, model_from_task_vars
 
 display = Display()
 
@@ -23,7 +23,10 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = self.validate_argument_spec(argument_spec=dict(fail_on_warnings=dict(type='bool', default=False)))[1]
-        model = model_from_task_vars(task_vars or {})
+        task_vars = task_vars or {}
+        # the group tree (groups and their own lvs_backend / lvs_cluster_name) lets the model see director groups placed
+        # outside lvs_directors and hosts in two clusters' groups; it reads groups, never hosts
+        model = model_from_task_vars(task_vars, group_tree(task_vars))
         for warning in model.warnings:
             display.warning('lvs.cluster: %s' % warning)
         result['changed'] = False

@@ -158,10 +158,55 @@ def read_inventory(task_vars, digest=None):
     return data, groups
 
 
-def model_from_task_vars(task_vars):
+def model_from_task_vars(task_vars, tree=None):
     """Return the Model of the whole inventory as seen by this task (each host that matters read once)."""
     data, groups = read_inventory(task_vars)
-    return Model(data, groups, data.other_names)
+    if tree is None:
+        return Model(data, groups, data.other_names)
+    return Model(data, groups, data.other_names, group_tree=tree)
+
+
+def _own_value(value, templated):
+    """A group's own value of a model variable for the group tree: plain text, or ``templated`` for a template."""
+    if value is None:
+        return None
+    if isinstance(value, string_types):
+        return templated if ('{{' in value or '{%' in value) else str(value)
+    return str(value)
+
+
+def group_tree(task_vars):
+    """group -> {'parents', 'cluster_name', 'backend'}: the inventory's groups with their own (not merged) values of
+    lvs_cluster_name and lvs_backend, from the inventory source and the group_vars next to it or to the playbook.
+
+    Reads groups, never hosts. Returns None when this Ansible does not expose its inventory to the action (the relations
+    that need the tree are then not checked)."""
+    hostvars = task_vars.get('hostvars')
+    inventory = getattr(hostvars, '_inventory', None)
+    loader = getattr(hostvars, '_loader', None)
+    groups = getattr(inventory, 'groups', None)
+    if not isinstance(groups, dict):
+        return None
+    try:
+        from ansible.vars.plugins import get_vars_from_inventory_sources, get_vars_from_path
+    except ImportError:  # pragma: no cover - another Ansible layout
+        get_vars_from_inventory_sources = get_vars_from_path = None
+    basedir = task_vars.get('playbook_dir')
+    tree = {}
+    for name, group in groups.items():
+        own = dict(group.get_vars())
+        if get_vars_from_inventory_sources is not None:
+            try:
+                own.update(get_vars_from_inventory_sources(loader, getattr(inventory, '_sources', []), [group], 'task'))
+                if basedir:
+                    own.update(get_vars_from_path(loader, basedir, [group], 'task'))
+            except Exception:  # a vars plugin that cannot answer for one group: its inventory values still count
+                pass
+        tree[str(name)] = {'parents': [str(p.name) for p in group.parent_groups],
+                           # a templated name cannot be compared before templating: unknown; a templated backend is set
+                           'cluster_name': _own_value(own.get('lvs_cluster_name'), None),
+                           'backend': _own_value(own.get('lvs_backend'), '(templated)')}
+    return tree
 
 
 # ---------------------------------------------------------------------------------------------- one host's result
@@ -290,9 +335,9 @@ def run_cache(local_tmp):
 def scope_parts(task_vars, task_uuid, play_uuid):
     """What identifies one execution of a task: play, task, batch (serial) and the shape of the inventory."""
     groups = task_vars.get('groups') or {}
-    batch = list(task_vars.get('ansible_play_batch') or [])
-    return (play_uuid, task_uuid, len(batch), batch[:1], batch[-1:], len(groups), len(groups.get('all') or []),
-            len(groups.get(DIRECTORS_GROUP) or []), len(groups.get(REALSERVERS_GROUP) or []))
+    batch = task_vars.get('ansible_play_batch') or []  # O(1) here: its length and ends, not every name
+    return (play_uuid, task_uuid, len(batch), batch[0] if batch else None, batch[-1] if batch else None, len(groups),
+            len(groups.get('all') or []), len(groups.get(DIRECTORS_GROUP) or []), len(groups.get(REALSERVERS_GROUP) or []))
 
 
 def resolve(task_vars, host, cache=None, scope=None, check_own=True):

@@ -320,3 +320,34 @@ def test_through_ansible_one_build_per_task_and_no_stale_view(tmp_path):
     assert report['before'] == [1, 1, 1] and report['weights'] == [9, 1, 1]
     # the run's temporary directory (and the encrypted records in it) is gone with the run
     assert not [d for d in os.listdir(str(tmp_path / 'ansible-tmp')) if d.startswith('ansible-local-')]
+
+
+@pytest.mark.skipif(PLAYBOOK is None, reason='ansible-playbook is required (installed by make deps)')
+def test_validation_sees_a_director_group_outside_lvs_directors_from_its_group_vars_file(tmp_path):
+    hostvars, groups = inventory(unrelated=3)
+    inv = {'all': {'children': {
+        'lvs_directors': {'children': {'web_directors': {'hosts': dict((h, hostvars[h]) for h in groups['web_directors'])}}},
+        # api's directors are not under lvs_directors; their cluster variables come from group_vars/api_directors.yml
+        'api_directors': {'hosts': dict((h, {'ansible_host': hostvars[h]['ansible_host'], 'ansible_connection': 'local'})
+                                        for h in groups['api_directors'])},
+        'lvs_realservers': {'children': dict((g, {'hosts': dict((h, hostvars[h]) for h in groups[g])})
+                                             for g in ('web_realservers', 'api_realservers'))},
+        'apps': {'hosts': dict((h, hostvars[h]) for h in groups['apps'])},
+    }}}
+    (tmp_path / 'hosts.json').write_text(json.dumps(inv))
+    (tmp_path / 'group_vars').mkdir()
+    api = dict((k, v) for k, v in hostvars['dr1.api.invalid'].items() if k.startswith('lvs_'))
+    (tmp_path / 'group_vars' / 'api_directors.json').write_text(json.dumps(api))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0')
+    proc = subprocess.run([PLAYBOOK, '-i', str(tmp_path / 'hosts.json'), 'playbooks/validate.yml'], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert 'groups.api_directors' in out and 'not a child group of lvs_directors' in out, out
+    assert SECRET not in out
+    # placed under lvs_directors, the same inventory validates
+    inv['all']['children']['lvs_directors']['children']['api_directors'] = inv['all']['children'].pop('api_directors')
+    (tmp_path / 'hosts.json').write_text(json.dumps(inv))
+    proc = subprocess.run([PLAYBOOK, '-i', str(tmp_path / 'hosts.json'), 'playbooks/validate.yml'], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
