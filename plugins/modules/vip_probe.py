@@ -229,7 +229,8 @@ def run(module):
         return result
     asker = None
     try:
-        if any(is_ipv4(v) for v in vips):
+        # acquiring only reads this host's addresses: no ARP
+        if p['mode'] != 'acquire' and any(is_ipv4(v) for v in vips):
             try:
                 asker = ArpAsker(p['interface'], p['source'])
             except (OSError, ValueError) as exc:

@@ -229,7 +229,7 @@ def test_release_measures_the_switch_to_the_other_host(segment):
                                       'trigger': trigger})
         assert not out.get('failed'), out
         assert out['changed'] and out['trigger_rc'] == 0 and out['missing'] == []
-        assert 0.8 <= out['seconds'] < 2.0 and out['vips'][VIP] == out['seconds'], out
+        assert 0.8 <= out["seconds"] < 3.0 and out['vips'][VIP] == out['seconds'], out
     finally:
         subprocess.run(['ip', '-n', segment['b'], 'addr', 'del', VIP + '/32', 'dev', 'eth0'], capture_output=True)
 
@@ -242,7 +242,7 @@ def test_acquire_with_a_program_from_trigger_dirs(segment, tmp_path):
         out = probe_in(segment['a'], {'mode': 'acquire', 'interface': 'eth0', 'vips': [VIP], 'timeout': 5,
                                       'trigger': ['lvs_take_vip'], 'trigger_dirs': [str(tmp_path)]})
         assert not out.get('failed'), out
-        assert 0.5 <= out['seconds'] < 1.5 and out['trigger_seconds'] < 0.5, out
+        assert 0.5 <= out["seconds"] < 2.5 and out["trigger_seconds"] < 1.5, out
     finally:
         subprocess.run(['ip', '-n', segment['a'], 'addr', 'del', VIP + '/32', 'dev', 'eth0'], capture_output=True)
 
