@@ -134,7 +134,7 @@ RULES = {
     'syntax': ('error', 'parser'), 'quoting': ('error', 'parser'), 'keyword': ('error', 'parser'),
     'equal': ('error', 'parser'), 'arguments': ('error', 'parser'), 'integer': ('error', 'parser'),
     'boolean': ('error', 'parser'), 'choice': ('error', 'parser'), 'address': ('error', 'parser'),
-    'block': ('error', 'parser'), 'comment': ('error', 'parser'),
+    'block': ('error', 'parser'),
     'cr': ('error', 'runtime'), 'nul': ('error', 'runtime'), 'no-service': ('error', 'runtime'),
     'decimal': ('error', 'runtime'), 'range': ('error', 'runtime'), 'ipv4': ('error', 'runtime'),
     'netmask': ('error', 'runtime'), 'pmask': ('error', 'runtime'), 'alias': ('error', 'runtime'),
@@ -383,6 +383,9 @@ def _check_netmask(tokens, key):
         if not _inet_aton(text):
             return ('pmask %r is not an address; the parser silently ignores it (no persistence netmask)' % text,
                     'write e.g. pmask = 255.255.255.0', 'pmask')
+        if not _IPV4_RE.fullmatch(text):
+            return ('pmask %r is not written as four decimal numbers: inet_aton reads it as another mask than it looks' % text,
+                    'write e.g. pmask = 255.255.255.0', 'ipv4')
         if netmask_bits(text) is None or text in ('0.0.0.0', '255.255.255.255'):
             return ('pmask %r is not a contiguous netmask below /32 (255.255.255.255 is read as no mask)' % text,
                     'write e.g. pmask = 255.255.255.0', 'warning')
@@ -648,10 +651,6 @@ def parse(text):
         if first.text in ('virtual', 'failover', 'server') and not first.quote:
             pending = _open_block(errors, stack, number, tokens)
             continue
-        if any(t.text.startswith('#') and not t.quote for t in tokens[1:]):
-            errors.append(LvsCfError(number, 'piranha has no end-of-line comments (%r)' % line,
-                                     "move the comment to a line of its own starting with '#'", 'comment'))
-            continue
         _setting(errors, block, number, tokens)
     for block in stack[1:]:
         errors.append(LvsCfError(block.line, '%s %s is never closed (piranha reads it to the end of the file; a truncated file?)'
@@ -737,7 +736,9 @@ def _setting(errors, block, number, tokens):
     if len(args) != nargs:
         example = {'address': 'address = 192.0.2.100 eth0:1' if block.kind != 'server' else 'address = 192.0.2.21',
                    'nat_router': 'nat_router = 198.51.100.1 eth1:1'}.get(key, '%s = VALUE' % key)
-        if key in STRING_KEYS and len(args) > nargs:
+        if any(arg.text.startswith('#') and not arg.quote for arg in args):
+            fix = "piranha has no end-of-line comments: move the comment to a line of its own starting with '#'"
+        elif key in STRING_KEYS and len(args) > nargs:
             fix = 'quote the whole value: %s = "%s" (a double quote inside it is only possible before its first blank)' % (
                 key, ' '.join(arg.text for arg in args))
         else:

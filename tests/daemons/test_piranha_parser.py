@@ -219,6 +219,64 @@ def test_tokenizer_cuts_lines_like_piranha(judge):
     assert not mismatches, '\n'.join(mismatches[:20])
 
 
+VALUES = ['0', '1', '2', '-1', '010', '08', '0x10', '+5', ' ', '""', '"a b"', "'x'", '"x"', 'eth0:1', 'eth0', 'abc', '192.0.2.1',
+          '10.1', '0.0.0.0', '255.255.0.255', '2147483648', '65536', 'http', '#x', '{', '}', 'a=b', '"a\\xb"', '"a\\tb"',
+          'enp0s31f6abcdef:1', '"/bin/x %h"', 'rr', 'nat', 'lc', 'udp', 'none', 'uptime', 'NONE']
+
+
+def _mutations(text, count, seed):
+    rnd = random.Random(seed)
+    lines = text.split('\n')
+    for _ in range(count):
+        out = list(lines)
+        for _step in range(rnd.randint(1, 2)):
+            i = rnd.randrange(len(out))
+            words = out[i].split(' = ', 1)
+            kind = rnd.random()
+            if kind < 0.55 and len(words) == 2:
+                value = rnd.choice(VALUES)
+                if ' ' in words[1] and rnd.random() < 0.5:
+                    value = words[1].split(' ')[0] + ' ' + value
+                out[i] = '%s = %s' % (words[0], value)
+            elif kind < 0.65:
+                del out[i]
+            elif kind < 0.75:
+                out.insert(i, out[i])
+            elif kind < 0.85 and len(words) == 2:
+                out[i] = words[0] + rnd.choice([' ', '=', ' =', '= ']) + words[1]
+            else:
+                out.insert(i, rnd.choice(['}', 'server x {', 'virtual v {', 'scheduler = rr', 'port = 81', 'send = "x"',
+                                          'expect = OK', 'use_regex = 1', 'backup = 192.0.2.99', 'fwmark = 5']))
+        yield '\n'.join(out)
+
+
+@pytest.mark.parametrize('fixture', ['seed.cf', 'nat-sync-timeouts.cf', 'fwmark-misc.cf'])
+def test_mutated_files_we_accept_piranha_accepts(judge, fixture):
+    """Random edits of valid files: what the validator accepts, piranha accepts and reads the same; what it refuses
+    with parser rules only, piranha refuses; what piranha accepts and we refuse is refused by documented runtime rules."""
+    text = _read(os.path.join(UNIT_FIXTURES, 'good', fixture))
+    problems, accepted, refused = [], 0, 0
+    for n, mutated in enumerate(_mutations(text, 300, hash(fixture) % 1000)):
+        errors = _lvscf.validate_text(mutated)
+        result = judge(mutated)
+        kinds = set(_lvscf.RULES[e.rule][1] for e in errors)
+        if not errors:
+            accepted += 1
+            if result['rc'] != 0:
+                problems.append('#%d accepted by us, refused by piranha at line %d (%s):\n%s' % (n, result['line'], result['error'], mutated))
+            elif _same_reading(mutated, result['config']):
+                problems.append('#%d read differently: %s' % (n, _same_reading(mutated, result['config'])))
+        else:
+            refused += 1
+            if result['rc'] == 0 and kinds - {'runtime'}:
+                problems.append('#%d piranha accepts it, we claim a parser rule: %s\n%s' % (n, [str(e) for e in errors], mutated))
+            if result['rc'] != 0 and kinds == {'parser'} and not any(e.line == result['line'] for e in errors):
+                problems.append('#%d piranha refuses line %d (%s), we refuse other lines: %s' % (
+                    n, result['line'], result['error'], [str(e) for e in errors]))
+    assert not problems, '\n\n'.join(problems[:5])
+    assert accepted >= 10 and refused >= 10
+
+
 def test_escapes_are_translated_like_nanny(nanny):
     rnd = random.Random(7)
     alphabet = ['a', '\\', 'r', 'n', 't', "'", '"', 'x', ' ', '0']
