@@ -21,6 +21,7 @@ BACKEND_MODULES = {
     'piranha': piranha,
 }
 
+
 def host_address(chk, host, hv, path_host):
     raw = hv.get('lvs_address', hv.get('ansible_host'))
     if raw is None:
@@ -110,4 +111,3 @@ def cluster_settings(chk, hv, host):
         check_service_set(chk, c, host)
         BACKEND_MODULES[backend].rules(chk, c, host)
     return c
-

@@ -147,7 +147,6 @@ class Problem(object):
         return 'Problem(%r)' % str(self)
 
 
-
 class Checker(object):
     """Collects problems; typed accessors that record a problem and return a safe value."""
 
@@ -331,7 +330,6 @@ def _prefix_ok(family, prefix):
     return 1 <= prefix <= (32 if family == 4 else 128)
 
 
-
 def str_list(chk, value, path, host, grammar=None, example='eth0'):
     """A list of strings, each fitting ``grammar`` when one is given (a lone string is answered with its own hint)."""
     if value is None:
@@ -346,5 +344,3 @@ def str_list(chk, value, path, host, grammar=None, example='eth0'):
         good = [chk.text(v, '%s[%d]' % (path, i), grammar, host=host) for i, v in enumerate(value)]
         return [v for v in good if v is not None]
     return value
-
-

@@ -16,6 +16,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._model.cluster import 
 from ansible_collections.lvs.cluster.plugins.module_utils._model.grammar import Checker, safe
 from ansible_collections.lvs.cluster.plugins.module_utils._model.words import DIRECTORS_GROUP, PLAYBOOK_VAR_PREFIXES, READ_VARS, REALSERVERS_GROUP, SECRET_KEYS
 
+
 class Model(object):
     """The whole inventory's resolved model.
 

@@ -18,6 +18,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._model.words import (
     SCHEDULERS, SERVICE_KEYS,
 )
 
+
 def norm_health(chk, raw, path, backend, port, host=None):
     hc = chk.dict_of(raw if raw is not None else {}, path, HEALTH_DEFAULTS, host)
     allowed = BACKEND_CHECKS.get(backend, CHECK_TYPES)
@@ -140,7 +141,7 @@ def norm_service(chk, raw, path, backend, host=None):
     svc['quorum'] = chk.integer(raw.get('quorum', 1), path + '.quorum', 1, 65535, host=host) or 1
     svc['hysteresis'] = chk.integer(raw.get('hysteresis', 0), path + '.hysteresis', 0, 65535, host=host) or 0
     svc['health_check'] = norm_health(chk, raw.get('health_check'), path + '.health_check', backend,
-                                       svc['real_server_port'], host)
+                                      svc['real_server_port'], host)
     return svc
 
 

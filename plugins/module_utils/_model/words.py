@@ -82,4 +82,3 @@ MOVED_KEYS = {
     'state': 'MASTER/BACKUP follows each director\'s role: set the host variable lvs_director_role (primary or backup)',
     'unicast_src_ip': 'the source address is each director\'s own: set the host variable lvs_address if it is not ansible_host',
 }
-
