@@ -181,6 +181,13 @@ def group_tree(task_vars):
 
     Reads groups, never hosts. Returns None when this Ansible does not expose its inventory to the action (the relations
     that need the tree are then not checked)."""
+    try:
+        return _group_tree(task_vars)
+    except Exception:  # an Ansible whose inventory objects look otherwise: the tree relations are left unchecked
+        return None
+
+
+def _group_tree(task_vars):
     hostvars = task_vars.get('hostvars')
     inventory = getattr(hostvars, '_inventory', None)
     loader = getattr(hostvars, '_loader', None)
@@ -295,22 +302,29 @@ class ViewCache(object):
         return digest, result
 
     def put(self, scope, records):
-        """Store ``{host: (digest, result)}``; returns False (and stores nothing more) if a result is not plain data."""
+        """Store ``{host: (digest, result)}``. Stores nothing and returns False if a result is not plain data or a file
+        cannot be written (every host then builds its own model: slower, never wrong)."""
+        blobs = {}
         for host, record in records.items():
             name = self._name('record', scope, host)
             try:
-                plain = pickle.dumps(record, protocol=2)
+                # protocol 4 writes sets and frozensets without naming a class: plain data loads back as it was
+                plain = pickle.dumps(record, protocol=4)
                 _PlainUnpickler(io.BytesIO(plain)).load()
             except Exception:
                 return False
             nonce = os.urandom(12)
-            blob = nonce + self._aead.encrypt(nonce, plain, name.encode('ascii'))
-            path = os.path.join(self.directory, name)
-            tmp = '%s.%d' % (path, os.getpid())
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, 'wb') as f:
-                f.write(blob)
-            os.rename(tmp, path)
+            blobs[name] = nonce + self._aead.encrypt(nonce, plain, name.encode('ascii'))
+        try:
+            for name, blob in blobs.items():
+                path = os.path.join(self.directory, name)
+                tmp = '%s.%d' % (path, os.getpid())
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, 'wb') as f:
+                    f.write(blob)
+                os.rename(tmp, path)
+        except OSError:
+            return False
         return True
 
 
@@ -358,19 +372,27 @@ def resolve(task_vars, host, cache=None, scope=None, check_own=True):
     got = cache.get(scope, host)
     if usable(got):
         return got[1], 'hit'
-    with cache.lock(scope):
-        got = cache.get(scope, host)  # built by another worker while this one waited
-        if usable(got):
-            return got[1], 'hit'
-        data, groups = read_inventory(task_vars, cache.digest)
-        model = Model(data, groups, data.other_names)
-        wanted = list(task_vars.get('ansible_play_hosts_all') or [])
-        if host not in wanted:
-            wanted.append(host)
-        records = {}
-        for name in wanted:
-            result = host_result(model, name)
-            data.load(name)
-            records[name] = (data.digests[name], result)
-        cache.put(scope, records)
-        return records[host][1], 'built'
+    try:
+        with cache.lock(scope):
+            got = cache.get(scope, host)  # built by another worker while this one waited
+            if usable(got):
+                return got[1], 'hit'
+            return _build_records(task_vars, host, cache, scope), 'built'
+    except OSError:  # no lock file (the run's directory is gone or full): this host builds for itself
+        return host_result(model_from_task_vars(task_vars), host), 'off'
+
+
+def _build_records(task_vars, host, cache, scope):
+    """Build the model once, store the record of every host of the play (and of ``host``), return ``host``'s result."""
+    data, groups = read_inventory(task_vars, cache.digest)
+    model = Model(data, groups, data.other_names)
+    wanted = list(task_vars.get('ansible_play_hosts_all') or [])
+    if host not in wanted:
+        wanted.append(host)
+    records = {}
+    for name in wanted:
+        result = host_result(model, name)
+        data.load(name)  # a play host outside LVS: read for its own (empty) view only
+        records[name] = (data.digests[name], result)
+    cache.put(scope, records)
+    return records[host][1]

@@ -221,6 +221,20 @@ def test_records_keep_no_secret_nor_host_name_in_clear_and_refuse_forgeries(tmp_
     assert resolve(task_vars(hostvars, groups), 'dr2.web.invalid', cache, scope)[1] == 'built'
 
 
+class NotPlain(object):
+    pass
+
+
+def test_records_load_back_as_they_were_and_only_plain_data_is_stored(tmp_path):
+    cache = new_cache(tmp_path)
+    record = ('d', {'set': {1, 2}, 'frozen': frozenset(['a']), 'tuple': (1, 'x'), 'int_keys': {80: 'http'}, 'none': None,
+                    'bytes': b'\x00', 'float': 1.5, 'nested': [{'k': [True, False]}]})
+    assert cache.put('s', {'h1': record})
+    assert cache.get('s', 'h1') == record
+    assert cache.put('s', {'h2': ('d', {'obj': NotPlain()})}) is False
+    assert cache.get('s', 'h2') is None
+
+
 def test_an_invalid_inventory_gives_each_host_its_errors(tmp_path):
     hostvars, groups = inventory()
     for host in groups['api_directors']:
