@@ -12,6 +12,7 @@ table, for the operator playbooks. The logic is plugins/module_utils/_ipvs_adapt
 - ``found | lvs.cluster.realserver_state_services(state)``: the `services` argument that drains or enables them;
 - ``found | lvs.cluster.ipvs_active_connections(ipvs_info.services)``: their active connections now;
 - ``found | lvs.cluster.realserver_state_report(targets, ipvs_info.services, state)``: the report lines;
+- ``virtual_services | lvs.cluster.ipvs_real_servers(ipvs_info.services)``: each real server's kernel entry (or none);
 - ``virtual_services | lvs.cluster.client_targets``: the TCP services as lvs.cluster.client_probe targets;
 - ``virtual_services | lvs.cluster.service_vips``: their distinct VIPs;
 - ``virtual_services | lvs.cluster.held_vips(ip_addr_output)``: the VIPs a host holds (output of ip -o addr show).
@@ -44,6 +45,7 @@ FILTERS = {
     'ipvs_missing': adapter.missing_in_kernel,
     'realserver_state_services': adapter.state_services,
     'ipvs_active_connections': adapter.active_connections,
+    'ipvs_real_servers': adapter.kernel_real_servers,
     'realserver_state_report': adapter.state_report,
     'client_targets': adapter.client_targets,
     'service_vips': adapter.vips,

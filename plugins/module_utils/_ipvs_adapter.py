@@ -203,6 +203,21 @@ def state_report(found, targets, kernel_services, state):
     return lines
 
 
+def kernel_real_servers(virtual_services, kernel_services):
+    """{service name: {real server host: its kernel entry (weight, connections...) or None}}: where each real server of
+    the model is in the kernel table (a fwmark service's real server with any port)."""
+    index = _kernel_index(kernel_services)
+    out = {}
+    for vs in virtual_services:
+        svc = index.get(service_key(vs)) or {}
+        entries = out.setdefault(vs.get('name'), {})
+        for rs in vs.get('real_servers') or []:
+            addr, port = _addr(rs['address']), _rs_port(vs, rs)
+            entries[rs['host']] = next((r for r in svc.get('real_servers') or []
+                                        if _addr(r['address']) == addr and (vs.get('fwmark') or r['port'] == port)), None)
+    return out
+
+
 def client_targets(virtual_services):
     """The TCP services with a port, as lvs.cluster.client_probe targets (an HTTP request where the health check is
     http, a TCP connect otherwise)."""

@@ -220,6 +220,23 @@ def test_fwmark_real_server_matches_with_any_kernel_port():
         {'fwmark': 7, 'family': 'ipv4', 'real_servers': [{'address': '198.51.100.21', 'port': 8080, 'weight': 1}]}]
 
 
+def test_kernel_real_servers_of_every_service():
+    vss = resolved()
+    dummy, table = kernel_after(None, adapter.ipvs_services(vss))
+    table = with_connections(table, '198.51.100.22', 2)
+    for s in table:  # the checker removed rs1 from www; the dns service is not programmed at all
+        if s['spec'] == '-t 203.0.113.100:80':
+            s['real_servers'] = [r for r in s['real_servers'] if r['address'] != '198.51.100.21']
+    table = [s for s in table if s['spec'] != '-u 203.0.113.101:53']
+    where = adapter.kernel_real_servers(vss, table)
+    assert sorted(where) == sorted(v['name'] for v in vss)
+    assert where['www']['rs1'] is None and where['www']['rs2']['active_connections'] == 2
+    assert where['dns'] == {'rs1': None, 'rs2': None}
+    assert where['marked']['rs1']['port'] == 0 and where['v6']['rs6']['address'] == '2001:db8::21'
+    assert where['nat']['rs2']['port'] == 80 and where['nat']['rs2']['forwarding'] == 'nat'
+    assert adapter.kernel_real_servers(vss, []) == dict((v['name'], dict((r['host'], None) for r in v['real_servers'])) for v in vss)
+
+
 def test_two_rows_of_one_service_make_one_ipvs_entry():
     vss = resolved()
     www = [v for v in vss if v['name'] == 'www']
