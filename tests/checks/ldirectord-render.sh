@@ -10,4 +10,5 @@ python=${LVS_PYTHON:-$repo/.venv/bin/python}
 for tool in /usr/sbin/ldirectord /usr/libexec/heartbeat/heartbeat /usr/sbin/ipvsadm unshare; do
     command -v "$tool" >/dev/null 2>&1 || { echo "ldirectord-render: $tool is not installed" >&2; exit 1; }
 done
-exec timeout 170 "$python" "$repo/tests/render/ldirectord/check.py"
+# About a minute on an idle machine; every ldirectord parse starts Perl, so a loaded one needs far longer.
+exec timeout 900 "$python" "$repo/tests/render/ldirectord/check.py"

@@ -1,14 +1,16 @@
 #!/usr/bin/env python
 """Render matrix for roles/director_heartbeat_ldirectord.
 
-1. render.yml resolves every director of inventory.yml with the real lvs.cluster.cluster_model plugin and renders
-   the role's real templates (ha.cf, haresources, authkeys, ldirectord.cf, model_checks.j2).
+1. render.yml runs the role's own check tasks (tasks/check.yml: the real lvs.cluster.cluster_model plugin, then the
+   backend check) on every director of inventory.yml and renders the role's real templates (ha.cf, haresources,
+   authkeys, ldirectord.cf, the resource scripts), which print the model's view.
 2. Every ldirectord.cf goes through the role's shipped checker (files/lvs-ldirectord-validate, i.e.
-   `ldirectord FILE status`, exit 3 = parsed): the positive clusters must pass, neg_parse must fail, and
-   deliberately broken copies of good files must fail.
+   `ldirectord FILE status`, exit 3 = parsed, with nothing on stderr): the positive clusters must pass, neg_parse
+   must fail, deliberately broken copies of good files must fail, and so must a file that parses with a warning.
+   Every receive= pattern is run through Perl against the literal text the model was given.
 3. Every ha.cf/haresources/authkeys set is started by the real heartbeat binary (`heartbeat -r`) inside throw-away
    mount/net/pid/uts namespaces (no process or packet leaves them): valid sets must start, broken ones must not.
-4. Expected lines per variant, identical files on all directors of a cluster, the role's model check messages.
+4. Expected lines per variant, identical files on all directors of a cluster, the refusal messages (model, role).
 Exits non-zero on the first summary with failures. Needs root (namespaces), ldirectord, heartbeat, the venv.
 """
 import json
@@ -58,7 +60,9 @@ EXPECT = {
     },
     'dns-udp-a': {
         'ldirectord.cf': [r'    protocol=udp', r'    service=dns', r'    request="www\.example\.com"',
-                          r'    receive="192\\\.0\\\.2\\\.1"', r'    receive="\."'],
+                          r'    receive="192\\\.0\\\.2\\\.1"',
+                          # PTR: ldirectord's resolver asks a PTR query when it is given the address
+                          r'    request="192\.0\.2\.1"', r'    receive="www\\\.example\\\.com"'],
         'haresources': [r'dns-udp-a lvs-ldirectord::ldirectord\.cf lvs-vip::192\.0\.2\.104/32/eth0'],
     },
     'misc-a': {
@@ -71,7 +75,8 @@ EXPECT = {
     'simpletcp-a': {
         'ldirectord.cf': [r'    service=simpletcp', r'    request="/PING\\n"', r'    receive="\\\+PONG"', r'    request="/"',
                           r'    receive="SSH\\-2\\\.0"', r'    request="/a%23b"',
-                          r'    receive="ok\\ \\x231\\ \\\(v2\\\)\\ \\\$5\\ \\\[x\\\]\\\*"'],
+                          r'    receive="ok\\ \\x231\\ \\\(v2\\\)\\ \\\$5\\ \\\[x\\\]\\\*"',
+                          r'    request="/GET \{q: 1\}\\n"', r'    receive="\\\{\\x22ok\\x22:\\ true\\\}\\ \\x23\\ done"'],
     },
     'bcast-a': {
         'ha.cf': [r'udpport 695', r'bcast ens3', r'auto_failback off', r'ping 192\.0\.2\.1', r'ping 192\.0\.2\.2',
@@ -82,7 +87,7 @@ EXPECT = {
         'ha.cf': [r'mcast eth0 239\.1\.2\.3 694 1 0', r'node mcast-a', r'node mcast-b', r'node mcast-c', r'keepalive 1',
                   r'deadtime 5'],
         'ldirectord.cf': [r'checktimeout=7', r'negotiatetimeout=7', r'checkinterval=9', r'failurecount=3', r'autoreload=yes',
-                          r'quiescent=yes', r'logfile="local3"', r'emailalert="ops@example\.com, noc@example\.com"',
+                          r'quiescent=yes', r'logfile="local3"', r'emailalert="ops@example\.com"',
                           r'emailalertfrom=lvs@example\.com', r'smtp=192\.0\.2\.25'],
         'haresources': [r'mcast-a lvs-ldirectord::ldirectord\.cf lvs-vip::192\.0\.2\.111/32/eth0 lvs-vip::192\.0\.2\.112/24/eth0'],
     },
@@ -99,19 +104,35 @@ ABSENT = {
     'https-nat-a': {'ldirectord.cf': [r'    receive=.*'], 'timeouts.conf': [r'.*']},
     'misc-a': {'haresources': [r'.*192\.0\.2\.105/32/eth0.*192\.0\.2\.105/32/eth0.*']},
 }
-# The controller-side model (cluster_model, the same checks as validate_inventory) must refuse these clusters
-# before the role runs, naming the variable.
+# These clusters must be refused before anything is rendered, by the controller-side model (cluster_model, the same
+# checks as validate_inventory: each message names the variable) or by the role's own check (tasks/check.yml).
 REFUSED = {
-    'neg-digest-a': ['health_check.digest'],
-    'neg-status-a': ['health_check.status_code', '301'],
-    'neg-ipv6-a': ['lvs_virtual_services[0].vip', 'IPv6'],
-    'neg-deadtime-a': ['lvs_heartbeat.deadtime'],
-    'neg-sync-a': ['lvs_sync_daemon', 'health_check.dns_type', 'MX'],
+    'neg-digest-a': ('cluster_model', ['health_check.digest']),
+    'neg-status-a': ('cluster_model', ['health_check.status_code', '301']),
+    'neg-ipv6-a': ('cluster_model', ['lvs_virtual_services[0].vip', 'IPv6']),
+    'neg-deadtime-a': ('cluster_model', ['lvs_heartbeat.deadtime']),
+    'neg-sync-a': ('cluster_model', ['lvs_sync_daemon', 'health_check.dns_type', 'MX']),
+    'neg-email-a': ('cluster_model', ['lvs_notification_email', 'Net::SMTP as one address']),
+    'neg-grammar-a': ('cluster_model', ['lvs_heartbeat.mcast_group', "'239.0.0.300'", 'lvs_heartbeat.logfacility',
+                                        'lvs_heartbeat.authkey', 'lvs_ldirectord.logfile', 'hostvars[neg-grammar-a].lvs_node_name',
+                                        'lvs_virtual_services[0].health_check.misc_path', 'has arguments',
+                                        'lvs_virtual_services[1].health_check.dns_name', 'PTR',
+                                        'lvs_virtual_services[2].health_check.send']),
+    'neg-backend-a': ('role', ['lvs_backend is keepalived']),
 }
-# The role's own model check must refuse these clusters, naming the variable.
-PROBLEMS = {
-    'neg-backend-a': ['lvs_backend is keepalived'],
-}
+# The secret of neg-grammar-a, which no message may show.
+HIDDEN = 'two words'
+# receive= patterns: (host, service name, the literal text the model was given). Perl must find the text with the
+# pattern as ldirectord reads it from the file.
+RECEIVE = [
+    ('http-dr-a', 'www', 'real server'),
+    ('dns-udp-a', 'dns', '192.0.2.1'),
+    ('dns-udp-a', 'dns-tcp', 'www.example.com'),
+    ('simpletcp-a', 'redis', '+PONG'),
+    ('simpletcp-a', 'banner', 'SSH-2.0'),
+    ('simpletcp-a', 'odd', 'ok #1 (v2) $5 [x]*'),
+    ('simpletcp-a', 'quoted', '{"ok": true} # done'),
+]
 # ldirectord must reject these.
 PARSE_FAIL = {'neg-parse-a'}
 # Broken copies of good files: (base host, description, old, new); ldirectord must reject each.
@@ -217,14 +238,16 @@ def run(out):
             (refused if data.get('refused_by') else rendered)[name[:-5]] = data
     ok('rendered %d directors' % len(rendered))
     if set(refused) != set(REFUSED):
-        fail('the model refused %s, expected %s' % (sorted(refused), sorted(REFUSED)))
-    for host, expected in sorted(REFUSED.items()):
+        fail('refused %s, expected %s' % (sorted(refused), sorted(REFUSED)))
+    for host, (by, expected) in sorted(REFUSED.items()):
         text = '\n'.join(refused.get(host, {}).get('problems', []))
         missing = [e for e in expected if e not in text]
-        if missing:
-            fail('%s: the controller-side model should name %s, got %r' % (host, missing, text))
+        if refused.get(host, {}).get('refused_by') != by or missing:
+            fail('%s: %s should refuse it naming %s, got %r' % (host, by, missing, refused.get(host)))
+        elif HIDDEN in text:
+            fail('%s: a message shows the heartbeat secret' % host)
         else:
-            ok('%s refused by the controller-side model: %s' % (host, ' | '.join(refused[host]['problems'][1:])))
+            ok('%s refused by %s: %s' % (host, by, ' | '.join(p.strip() for p in refused[host]['problems'][-2:])))
 
     # Files are identical on every director of a cluster.
     clusters = {}
@@ -249,29 +272,16 @@ def run(out):
         if len(res) != 1:
             fail('%s haresources has %d resource lines' % (host, len(res)))
 
-    # Model check: positive clusters clean, negative ones refused with the right variable named.
-    for host, files in sorted(rendered.items()):
-        expected = PROBLEMS.get(host)
-        if expected is None:
-            if files['problems'] and not host.startswith('neg-'):
-                fail('%s: unexpected model problems %s' % (host, files['problems']))
-            continue
-        text = '\n'.join(files['problems'])
-        missing = [e for e in expected if e not in text]
-        if not files['problems'] or missing:
-            fail('%s: model check should name %s, got %r' % (host, missing or expected, files['problems']))
-        else:
-            ok('%s refused by the model check: %s' % (host, ' | '.join(files['problems'])))
-
     # ldirectord's own parser on every rendered ldirectord.cf.
     passed = 0
     for host, files in sorted(rendered.items()):
-        if host in PROBLEMS:
-            continue
         path = os.path.join(out, host + '.ldirectord.cf')
         with open(path, 'w') as handle:
             handle.write(files['ldirectord.cf'])
-        rc, err = validate(path)
+        if files['log_dir']:
+            rc, err = log_dir_needed(host, files, path)
+        else:
+            rc, err = validate(path)
         if host in PARSE_FAIL:
             if rc == 0:
                 fail('%s: ldirectord accepted a file with a bad directive' % host)
@@ -296,6 +306,18 @@ def run(out):
             fail('mutation %r on %s: ldirectord accepted it' % (what, host))
         else:
             ok('mutation %r rejected (exit %d)' % (what, rc))
+
+    # A file ldirectord parses with a warning (a deprecated directive) must be refused too: exit 4.
+    path = os.path.join(out, 'warning.cf')
+    with open(path, 'w') as handle:
+        handle.write(rendered['http-dr-a']['ldirectord.cf'].replace('failurecount=1', 'checkcount=1', 1))
+    rc, err = validate(path)
+    if rc != 4 or 'Warning' not in err:
+        fail('a file with a parse warning: checker exit %d (expected 4), stderr %r' % (rc, err))
+    else:
+        ok('a file with a parse warning refused (exit 4): %s' % err.splitlines()[0])
+
+    receive_patterns(rendered, out)
 
     # The checker must not touch a running instance: ldirectord finds instances through
     # /var/run/ldirectord.<basename>.pid and deletes that file on a configuration error. A broken candidate called
@@ -332,7 +354,7 @@ def run(out):
     started = 0
     for cluster, hosts in sorted(clusters.items()):
         host = sorted(hosts)[0]
-        if host in PROBLEMS or host in PARSE_FAIL:
+        if host in PARSE_FAIL:
             continue
         files = rendered[host]
         good, rc = heartbeat_starts(files, files['node_name'], files['address'], files['interface'], work)
@@ -357,6 +379,46 @@ def run(out):
 
     print('%d failure(s)' % len(failures))
     return 1 if failures else 0
+
+
+def log_dir_needed(host, files, path):
+    """A log file path: ldirectord's parse opens the file, so it fails until the role has created its directory."""
+    log_dir = files['log_dir']
+    if not log_dir.startswith('/tmp/lvs-render-'):
+        fail('%s: unexpected log directory %r' % (host, log_dir))
+        return 1, ''
+    shutil.rmtree(log_dir, ignore_errors=True)
+    try:
+        rc, err = validate(path)
+        if rc == 0:
+            fail('%s: ldirectord parsed a file whose log directory %s is missing' % (host, log_dir))
+        else:
+            ok('%s: without its log directory the file is refused (exit %d)' % (host, rc))
+        os.makedirs(log_dir, mode=0o755)
+        return validate(path)
+    finally:
+        shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def receive_patterns(rendered, out):
+    """Each receive= line, read the way ldirectord reads it (the rest of the line after "#" dropped, the value between
+    the first and the last double quote), is a Perl regular expression that matches exactly the literal text of the
+    model (so every character the text carries is literal to Perl, quotes, braces and "#" included)."""
+    script = ('my ($file, $name, $text) = @ARGV; open(my $fh, "<", $file) or die; my ($in, $re);'
+              'while (<$fh>) { $in = ($1 eq $name) if /^# (\\S+)$/; next unless $in; next if /^\\s*#/; s/#.*//;'
+              ' $re = $1 if /^ {4,}receive\\s*=\\s*"(.*)"/; }'
+              'defined $re or die "no receive for $name\\n"; exit($text =~ /^(?:$re)\\z/ ? 0 : 1);')
+    checked = 0
+    for host, name, text in RECEIVE:
+        path = os.path.join(out, host + '.receive.cf')
+        with open(path, 'w') as handle:
+            handle.write(rendered[host]['ldirectord.cf'])
+        proc = subprocess.run(['perl', '-e', script, path, name, text], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            fail('%s %s: the receive pattern does not find %r in Perl (%s)' % (host, name, text, proc.stderr.strip()))
+        else:
+            checked += 1
+    ok('%d receive patterns find their literal text in Perl' % checked)
 
 
 def resource_scripts(files, out):
@@ -396,15 +458,20 @@ def resource_scripts(files, out):
         '"$0" 192.0.2.100/dum0 status >/dev/null 2>&1; r="$r $?"; '    # 2: malformed
         '"$0" 192.0.2.100/32/dum0 >/dev/null 2>&1; r="$r $?"; '        # 2: no action
         '"$0" 192.0.2.100/32/dum0 restart >/dev/null 2>&1; r="$r $?"; '  # 2: unknown action
+        '"$0" 192.0.2.100/33/dum0 status >/dev/null 2>&1; r="$r $?"; '   # 2: prefix above 32
+        '"$0" 2001:db8::1/128/dum0 status >/dev/null 2>&1; r="$r $?"; '  # 2: not IPv4
+        '"$0" "192.0.2.100/32/dum0;reboot" status >/dev/null 2>&1; r="$r $?"; '  # 2: not an interface name
+        '"$0" 192.0.2.100/32/dum0/x status >/dev/null 2>&1; r="$r $?"; '  # 2: four fields
+        '"$0" 192.0.2.100/32/dum0123456789ab status >/dev/null 2>&1; r="$r $?"; '  # 2: 16 characters (IFNAMSIZ)
         'echo "$r"')
     proc = subprocess.run(['timeout', '30', 'unshare', '--net', 'sh', '-c', script, vip],
                           capture_output=True, text=True, check=False)
-    want = '3 0 0 1 0 0 1 0 0 3 0 2 2 2'
+    want = '3 0 0 1 0 0 1 0 0 3 0 2 2 2 2 2 2 2 2'
     got = proc.stdout.strip().splitlines()[-1].strip() if proc.stdout.strip() else ''
     if got != want:
         fail('lvs-vip in a namespace: exit codes / counts %r, expected %r (%s)' % (got, want, proc.stderr.strip()[-300:]))
     else:
-        ok('lvs-vip adds, keeps, reports and removes addresses on a veth interface (%s)' % got)
+        ok('lvs-vip adds, keeps, reports and removes addresses on a veth interface, refuses malformed arguments (%s)' % got)
     ld = paths['lvs-ldirectord']
     script = ('mount -t tmpfs tmpfs /run; r=""; '
               '"$0" ldirectord.cf 9 status >/dev/null; r="$r $?"; '          # 3: no instance
