@@ -31,34 +31,34 @@ cat > "$work/render.yml" <<'YAML'
     render_cases:
       dr:
         {host: rs1, address: 203.0.113.21, interface: eth0, sysctl_interfaces: [all, eth0], forwarding: [dr], nat_gateways: [],
-         sysctls: [{key: net.ipv4.conf.all.arp_ignore, value: 1}, {key: net.ipv4.conf.all.arp_announce, value: 2},
-                   {key: net.ipv4.conf.eth0.arp_ignore, value: 1}, {key: net.ipv4.conf.eth0.arp_announce, value: 2}],
+         sysctls: [{key: net.ipv4.conf.all.arp_ignore, setting: arp_ignore, value: 1}, {key: net.ipv4.conf.all.arp_announce, setting: arp_announce, value: 2},
+                   {key: net.ipv4.conf.eth0.arp_ignore, setting: arp_ignore, value: 1}, {key: net.ipv4.conf.eth0.arp_announce, setting: arp_announce, value: 2}],
          vips: [{vip: 203.0.113.100, prefix: 32, family: 4, forwarding: dr}, {vip: "2001:db8::100", prefix: 128, family: 6, forwarding: dr}],
          dr_vips: [203.0.113.100/32, "2001:db8::100/128"], tun_vips: [], tun: false, holds_vips: true}
       dr-less:
         {host: rs1, address: 203.0.113.21, interface: eth0, sysctl_interfaces: [all, eth0], forwarding: [dr], nat_gateways: [],
-         sysctls: [{key: net.ipv4.conf.all.arp_ignore, value: 1}, {key: net.ipv4.conf.all.arp_announce, value: 2},
-                   {key: net.ipv4.conf.eth0.arp_ignore, value: 1}, {key: net.ipv4.conf.eth0.arp_announce, value: 2}],
+         sysctls: [{key: net.ipv4.conf.all.arp_ignore, setting: arp_ignore, value: 1}, {key: net.ipv4.conf.all.arp_announce, setting: arp_announce, value: 2},
+                   {key: net.ipv4.conf.eth0.arp_ignore, setting: arp_ignore, value: 1}, {key: net.ipv4.conf.eth0.arp_announce, setting: arp_announce, value: 2}],
          vips: [{vip: 203.0.113.101, prefix: 32, family: 4, forwarding: dr}],
          dr_vips: [203.0.113.101/32], tun_vips: [], tun: false, holds_vips: true}
       tun:
         {host: rs1, address: 203.0.113.21, interface: eth0, sysctl_interfaces: [all, eth0], forwarding: [dr, tun], nat_gateways: [],
-         sysctls: [{key: net.ipv4.conf.all.arp_ignore, value: 1}, {key: net.ipv4.conf.all.arp_announce, value: 2},
-                   {key: net.ipv4.conf.eth0.arp_ignore, value: 1}, {key: net.ipv4.conf.eth0.arp_announce, value: 2},
-                   {key: net.ipv4.conf.all.rp_filter, value: 0}, {key: net.ipv4.conf.tunl0.rp_filter, value: 0}],
+         sysctls: [{key: net.ipv4.conf.all.arp_ignore, setting: arp_ignore, value: 1}, {key: net.ipv4.conf.all.arp_announce, setting: arp_announce, value: 2},
+                   {key: net.ipv4.conf.eth0.arp_ignore, setting: arp_ignore, value: 1}, {key: net.ipv4.conf.eth0.arp_announce, setting: arp_announce, value: 2},
+                   {key: net.ipv4.conf.all.rp_filter, setting: tun_rp_filter, value: 0}, {key: net.ipv4.conf.tunl0.rp_filter, setting: tun_rp_filter, value: 0}],
          vips: [{vip: 203.0.113.100, prefix: 32, family: 4, forwarding: dr}, {vip: 203.0.113.110, prefix: 32, family: 4, forwarding: tun},
                 {vip: 203.0.113.100, prefix: 32, family: 4, forwarding: tun}],
          dr_vips: [203.0.113.100/32], tun_vips: [203.0.113.110/32], tun: true, holds_vips: true}
       vlan:
         {host: rs1, address: 203.0.113.21, interface: eth0.100, sysctl_interfaces: [all, eth0.100], forwarding: [dr], nat_gateways: [],
-         sysctls: [{key: net.ipv4.conf.all.arp_ignore, value: 1}, {key: net.ipv4.conf.all.arp_announce, value: 2},
-                   {key: net.ipv4.conf.eth0/100.arp_ignore, value: 1}, {key: net.ipv4.conf.eth0/100.arp_announce, value: 2}],
+         sysctls: [{key: net.ipv4.conf.all.arp_ignore, setting: arp_ignore, value: 1}, {key: net.ipv4.conf.all.arp_announce, setting: arp_announce, value: 2},
+                   {key: net.ipv4.conf.eth0/100.arp_ignore, setting: arp_ignore, value: 1}, {key: net.ipv4.conf.eth0/100.arp_announce, setting: arp_announce, value: 2}],
          vips: [{vip: 203.0.113.102, prefix: 32, family: 4, forwarding: dr}],
          dr_vips: [203.0.113.102/32], tun_vips: [], tun: false, holds_vips: true}
       # the same view as dr: its files are replaced by hostile ones in the namespace run
       hostile:
         {host: rs1, address: 203.0.113.21, interface: eth0, sysctl_interfaces: [all, eth0], forwarding: [dr], nat_gateways: [],
-         sysctls: [{key: net.ipv4.conf.all.arp_ignore, value: 1}, {key: net.ipv4.conf.all.arp_announce, value: 2}],
+         sysctls: [{key: net.ipv4.conf.all.arp_ignore, setting: arp_ignore, value: 1}, {key: net.ipv4.conf.all.arp_announce, setting: arp_announce, value: 2}],
          vips: [{vip: 203.0.113.120, prefix: 32, family: 4, forwarding: dr}],
          dr_vips: [203.0.113.120/32], tun_vips: [], tun: false, holds_vips: true}
   # vars_files (not include_vars): the per-case task vars must be able to override the role's paths.
@@ -97,6 +97,8 @@ cat > "$work/render-case.yml" <<'YAML'
     realserver_dr_sysctl_file: "{{ out_dir }}/{{ render_case.key }}/sysctl.conf"
     realserver_dr_config_file: "{{ out_dir }}/{{ render_case.key }}/realserver.conf"
     realserver_dr_script: "{{ out_dir }}/{{ render_case.key }}/lvs-realserver"
+    # a role knob set for one case: the sysctl file prints the host's knob for the line the view names
+    realserver_dr_arp_announce: "{{ 1 if render_case.key == 'vlan' else 2 }}"
 YAML
 cat > "$work/functional.sh" <<'SH'
 #!/bin/sh
@@ -164,7 +166,7 @@ if ip link add eth0.100 type veth peer name vp100; then
     V=$dir/vlan/lvs-realserver
     out=$($V apply) || bad "vlan: apply exited non-zero"
     expect_in "vlan: arp_ignore set on eth0.100" "$out" "sysctl net.ipv4.conf.eth0/100.arp_ignore: 0 -> 1"
-    [ "$(cat /proc/sys/net/ipv4/conf/eth0.100/arp_announce)" = 2 ] && ok "vlan: arp_announce live on eth0.100" \
+    [ "$(cat /proc/sys/net/ipv4/conf/eth0.100/arp_announce)" = 1 ] && ok "vlan: arp_announce (knob 1) live on eth0.100" \
         || bad "vlan: arp_announce not set on eth0.100"
     expect_empty "vlan: second apply changes nothing" "$($V apply)"
     $V stop >/dev/null
@@ -269,6 +271,8 @@ has "$work/out/tun/realserver.conf" 'LVS_TUN=yes'
 has "$work/out/tun/sysctl.conf" 'net.ipv4.conf.tunl0.rp_filter = 0'
 has "$work/out/tun/sysctl.conf" 'net.ipv4.conf.all.rp_filter = 0'
 has "$work/out/vlan/sysctl.conf" 'net.ipv4.conf.eth0/100.arp_ignore = 1'
+has "$work/out/vlan/sysctl.conf" 'net.ipv4.conf.eth0/100.arp_announce = 1'
+has "$work/out/vlan/sysctl.conf" 'net.ipv4.conf.all.arp_announce = 1'
 has "$work/out/dr/lvs-realserver.service" "ExecStart=$work/out/dr/lvs-realserver apply"
 has "$work/out/dr/lvs-realserver.service" "ExecStop=$work/out/dr/lvs-realserver stop"
 # The script reads its files as data: no sourcing, no eval, no shell started with a value in its command line.

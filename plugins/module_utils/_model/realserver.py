@@ -175,8 +175,10 @@ def view(model, host, settings=None):
     """The real-server view of ``host``: plain data the realserver_dr role and its script only print.
 
     ``settings`` overrides the role's sysctl knobs (see SETTINGS). Keys:
-    ``interface``, ``sysctl_interfaces`` (where the ARP sysctls are set), ``sysctls`` (``[{key, value}]`` in the
-    order they are applied), ``dr_vips`` / ``tun_vips`` ("addr/prefix", de-duplicated; a TUN VIP that is also a DR VIP
+    ``interface``, ``sysctl_interfaces`` (where the ARP sysctls are set), ``sysctls`` (``[{key, setting, value}]`` in
+    the order they are applied: ``value`` is final for ``settings``; ``setting`` names the knob, so that the role,
+    whose knobs are per-host role variables the controller's once-per-run model cannot see, prints its own
+    ``realserver_dr_<setting>``), ``dr_vips`` / ``tun_vips`` ("addr/prefix", de-duplicated; a TUN VIP that is also a DR VIP
     lives on lo only), ``tun`` (ipip and tunl0 needed), ``holds_vips``, ``nat_gateways``, ``forwarding``, ``vips``
     (one entry per distinct VIP and method) and ``address``.
     """
@@ -217,14 +219,13 @@ def view(model, host, settings=None):
             raise ValueError('%s of %s was not checked: %r' % (INTERFACE_VAR, host, safe(interface)))
         interface = None  # not a real server: nothing of this view is printed
     interfaces = ['all'] + ([interface] if interface is not None and interface not in ALL_ONLY_INTERFACES else [])
-    sysctls = []
+    lines = []
     for ifname in interfaces:
-        sysctls.append({'key': sysctl_key(ifname, 'arp_ignore'), 'value': knobs['arp_ignore']})
-        sysctls.append({'key': sysctl_key(ifname, 'arp_announce'), 'value': knobs['arp_announce']})
+        lines += [(ifname, 'arp_ignore', 'arp_ignore'), (ifname, 'arp_announce', 'arp_announce')]
     if tun:
         # decapsulated packets arrive on tunl0 with the VIP as destination: reverse-path filtering would drop them
-        sysctls.append({'key': sysctl_key('all', 'rp_filter'), 'value': knobs['tun_rp_filter']})
-        sysctls.append({'key': sysctl_key(TUN_DEVICE, 'rp_filter'), 'value': knobs['tun_rp_filter']})
+        lines += [('all', 'rp_filter', 'tun_rp_filter'), (TUN_DEVICE, 'rp_filter', 'tun_rp_filter')]
+    sysctls = [{'key': sysctl_key(ifname, name), 'setting': setting, 'value': knobs[setting]} for ifname, name, setting in lines]
     return {'host': host, 'address': address, 'interface': interface, 'sysctl_interfaces': interfaces, 'sysctls': sysctls,
             'vips': vips, 'dr_vips': dr_vips, 'tun_vips': tun_vips, 'tun': tun, 'holds_vips': bool(vips),
             'forwarding': sorted(fwd), 'nat_gateways': gws}

@@ -215,8 +215,10 @@ def test_view_of_a_dr_real_server():
     assert view['interface'] == 'ens3'
     assert view['sysctl_interfaces'] == ['all', 'ens3']
     assert view['sysctls'] == [
-        {'key': 'net.ipv4.conf.all.arp_ignore', 'value': 1}, {'key': 'net.ipv4.conf.all.arp_announce', 'value': 2},
-        {'key': 'net.ipv4.conf.ens3.arp_ignore', 'value': 1}, {'key': 'net.ipv4.conf.ens3.arp_announce', 'value': 2},
+        {'key': 'net.ipv4.conf.all.arp_ignore', 'setting': 'arp_ignore', 'value': 1},
+        {'key': 'net.ipv4.conf.all.arp_announce', 'setting': 'arp_announce', 'value': 2},
+        {'key': 'net.ipv4.conf.ens3.arp_ignore', 'setting': 'arp_ignore', 'value': 1},
+        {'key': 'net.ipv4.conf.ens3.arp_announce', 'setting': 'arp_announce', 'value': 2},
     ]
     # one VIP for two services; always a host route, whatever vip_prefix the director uses
     assert view['dr_vips'] == ['203.0.113.100/32', '2001:db8::100/128']
@@ -234,8 +236,8 @@ def test_view_tun_vips_and_rp_filter():
     # a TUN VIP that is also a DR VIP lives on lo only; duplicates once
     assert view['tun_vips'] == ['203.0.113.110/32']
     assert view['tun'] is True and view['forwarding'] == ['dr', 'tun']
-    assert view['sysctls'][-2:] == [{'key': 'net.ipv4.conf.all.rp_filter', 'value': 0},
-                                    {'key': 'net.ipv4.conf.tunl0.rp_filter', 'value': 0}]
+    assert view['sysctls'][-2:] == [{'key': 'net.ipv4.conf.all.rp_filter', 'setting': 'tun_rp_filter', 'value': 0},
+                                    {'key': 'net.ipv4.conf.tunl0.rp_filter', 'setting': 'tun_rp_filter', 'value': 0}]
 
 
 def test_view_tun_only_on_a_dr_vip_still_needs_ipip():
@@ -254,7 +256,7 @@ def test_view_lo_or_all_sets_all_only(interface):
 def test_view_vlan_interface_key_uses_slash():
     view = Model(*inventory(rs_vars={'rs1': {IFVAR: 'bond0.100'}})).realserver_view('rs1')
     assert view['sysctl_interfaces'] == ['all', 'bond0.100']
-    assert view['sysctls'][2] == {'key': 'net.ipv4.conf.bond0/100.arp_ignore', 'value': 1}
+    assert view['sysctls'][2] == {'key': 'net.ipv4.conf.bond0/100.arp_ignore', 'setting': 'arp_ignore', 'value': 1}
 
 
 def test_view_settings_are_final_values():
@@ -294,6 +296,19 @@ def test_view_values_fit_the_script():
         assert SCRIPT_VIP.fullmatch(cidr), cidr
     for line in view['sysctls']:
         assert SCRIPT_SYSCTL_KEY.fullmatch(line['key']) and line['value'] in range(9)
+        assert line['setting'] in realserver.SETTINGS
+
+
+def test_settings_match_the_role_argument_spec():
+    """The knobs a view line names are the role's realserver_dr_<setting> variables, with the same defaults and choices."""
+    import os
+    import yaml
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..')
+    with open(os.path.join(root, 'roles', 'realserver_dr', 'meta', 'argument_specs.yml')) as f:
+        options = yaml.safe_load(f)['argument_specs']['main']['options']
+    for setting, (default, choices) in realserver.SETTINGS.items():
+        spec = options['realserver_dr_' + setting]
+        assert spec['default'] == default and tuple(spec['choices']) == choices, setting
 
 
 def test_view_refuses_an_unchecked_interface():
