@@ -47,8 +47,10 @@ _REGEX_LINE_OVERHEAD = len('                regex ""')
 # router_id is one word of global_defs (it also names the host in keepalived's e-mails).
 ROUTER_ID = Grammar('keepalived router_id', r'[A-Za-z0-9_.-]{1,64}',
                     'a router id of 1-64 letters, digits, "_", "." or "-"', 'lvs1')
-# PCRE metacharacters escaped when a literal ``expect`` text becomes keepalived's ``regex``.
-_PCRE_SPECIAL = frozenset('\\^$.|?*+()[]{}')
+# When a literal ``expect`` text becomes keepalived's ``regex``: PCRE metacharacters are backslash-escaped, and the
+# characters keepalived's own reader interprets are written as PCRE hex escapes.
+_PCRE_SPECIAL = frozenset('^.|?*+()[]')
+_HEX_ESCAPED = frozenset('"\'\\$#!{}')
 # The rich rules this role writes (pruning removes rules of this shape that are no longer wanted).
 FIREWALLD_OWNED = r'^rule family="ipv[46]" source address="[^"]+" (protocol value="(vrrp|ah)"|port port="8848" protocol="udp") accept$'
 
@@ -140,7 +142,14 @@ def rules(chk, c, host):
                           'must be 0 with a NAT inside VIP: trackers of instances in a sync group cannot carry weight',
                           'set weight: 0 (a failing script then faults the whole group)', host)
     for i, svc in enumerate(c['virtual_services']):
-        _check_health(chk, svc['health_check'], 'lvs_virtual_services[%d].health_check' % i, host)
+        path = 'lvs_virtual_services[%d]' % i
+        _check_health(chk, svc['health_check'], path + '.health_check', host)
+        if svc['hysteresis'] is not None and svc['quorum'] is not None and svc['hysteresis'] >= svc['quorum']:
+            chk.error(path + '.hysteresis', 'is %d but quorum is %d: keepalived needs hysteresis below quorum and would set it to 0'
+                      % (svc['hysteresis'], svc['quorum']), 'use a hysteresis between 0 and quorum - 1 (%d)' % (svc['quorum'] - 1), host)
+        if svc['family'] == 6 and svc.get('persistence_netmask') and svc.get('persistence_timeout'):
+            chk.error(path + '.persistence_netmask', 'is an IPv4 netmask but the VIP is IPv6: keepalived takes a prefix length '
+                      '(1-128) for an IPv6 service and refuses the netmask', 'remove persistence_netmask from the IPv6 service', host)
 
 
 def _check_health(chk, hc, path, host):
@@ -182,6 +191,7 @@ def cluster_rules(chk, cluster):
     family = families[0]
     ka = cluster['keepalived']
     vip_families = set(svc['family'] for svc in cluster['virtual_services'] if svc.get('vip'))
+    main_family = family
     if vip_families and family not in vip_families:
         main_family = 10 - family
         if ka['unicast']:
@@ -205,11 +215,31 @@ def cluster_rules(chk, cluster):
             chk.error('lvs_firewall', 'lvs_nat.inside_vip is IPv%d, so the inside VRRP instance runs over IPv%d multicast from '
                       'link-local addresses, which the firewall rules would not accept' % (_family(inside), _family(inside)),
                       'use an inside VIP of the directors\' family, or manage the firewall yourself (lvs_firewall: false)')
+    families = set([main_family if vip_families and family not in vip_families else family])
+    if inside and _uses_inside(cluster):
+        families.add(family if ka['unicast'] else _family(inside))
+    _check_advert_int(chk, ka.get('advert_int'), families)
+    if ka['unicast'] and len(directors) < 2:
+        chk.warn('lvs_keepalived.unicast', 'cluster %r has one director: with no unicast peer, keepalived falls back to multicast '
+                 '(the unicast block is left out)' % cluster['name'], 'add a second director, or set unicast: false')
     if not cluster['keepalived'].get('router_id') or cluster['keepalived']['router_id'] in set(d['host'] for d in directors):
         for d in directors:
             if ROUTER_ID.check(d['host']) is not None:
                 chk.error('lvs_keepalived.router_id', 'is unset, so director %s would use its inventory name, which is not %s'
                           % (d['host'], ROUTER_ID.what), 'set lvs_keepalived.router_id to a word such as lvs1', d['host'])
+
+
+def _check_advert_int(chk, advert_int, families):
+    """keepalived speaks VRRPv2 over IPv4 (whole seconds, 1-255) and VRRPv3 over IPv6 (hundredths, below 40.96 s);
+    it rounds or clamps anything else with a warning."""
+    if advert_int is None:
+        return
+    if 4 in families and (advert_int != int(advert_int) or not 1 <= advert_int <= 255):
+        chk.error('lvs_keepalived.advert_int', 'is %s but VRRPv2 (IPv4) advertises in whole seconds 1-255: keepalived would '
+                  'round it' % advert_int, 'use a whole number of seconds, e.g. 1')
+    if 6 in families and (abs(advert_int * 100 - round(advert_int * 100)) > 1e-6 or advert_int > 40.95):
+        chk.error('lvs_keepalived.advert_int', 'is %s but VRRPv3 (IPv6) advertises in hundredths of a second up to 40.95: '
+                  'keepalived would round or clamp it' % advert_int, 'use 0.01-40.95 in steps of 0.01, e.g. 1')
 
 
 # -- view --------------------------------------------------------------------------------------------------------
@@ -241,19 +271,17 @@ def quote_command(argv):
 def expect_regex(text):
     """The body of keepalived's ``regex "..."`` matching the literal ``text``.
 
-    PCRE metacharacters are escaped for PCRE, then the result for keepalived's quoted strings, whose parser
-    (alloc_strvec_quoted_escaped) turns ``\\x`` into ``x``: a PCRE ``\\(`` is written ``\\\\(``. ``$`` is written as the
-    PCRE escape ``\\\\x24`` so that no ``$`` (keepalived's parameter substitution) reaches the file."""
+    keepalived reads the quoted string with C-like escapes (alloc_strvec_quoted_escaped turns ``\\x`` into ``x``), then
+    compiles it with PCRE. PCRE metacharacters are escaped for PCRE and that backslash doubled for keepalived: a literal
+    ``(`` is written ``\\\\(``. The characters keepalived's line reader itself treats specially (``"``, ``'``, ``\\``,
+    ``$`` parameters, ``#``/``!`` comments, ``{``/``}`` blocks) never reach the file: they are written as PCRE hex
+    escapes (``\\\\x22``)."""
     out = []
     for ch in text:
-        if ch == '$':
-            out.append('\\\\x24')
-        elif ch == '\\':
-            out.append('\\\\\\\\')
+        if ch in _HEX_ESCAPED:
+            out.append('\\\\x%02x' % ord(ch))
         elif ch in _PCRE_SPECIAL:
             out.append('\\\\' + ch)
-        elif ch == '"':
-            out.append('\\"')
         else:
             out.append(ch)
     return ''.join(out)
@@ -287,7 +315,8 @@ def _instance(name, dev, ka, me, state, family, vips, other, tracked, track_scri
         'nopreempt': not ka['preempt'],
         'preempt_delay': ka['preempt_delay'] if ka['preempt'] and ka['preempt_delay'] else None,
         'authentication': auth,
-        'unicast_src_ip': me['address'] if ka['unicast'] else None,
+        # no peer (one director): no unicast block, or keepalived warns and falls back to multicast anyway
+        'unicast_src_ip': me['address'] if ka['unicast'] and me['peers'] else None,
         'unicast_peers': list(me['peers']) if ka['unicast'] else [],
         'virtual_ipaddress': _vip_entries(vips, dev, 1),
         'virtual_ipaddress_excluded': _vip_entries(other, dev, len(vips) + 1),
@@ -298,29 +327,36 @@ def _instance(name, dev, ka, me, state, family, vips, other, tracked, track_scri
     }
 
 
+_CHECKER_KEYS = ('kind', 'connect_port', 'connect_timeout', 'retry', 'delay_before_retry', 'path', 'digest', 'status_code',
+                 'regex', 'virtualhost', 'misc_path', 'argv', 'misc_timeout', 'type', 'name', 'helo_name')
+_CHECKER_KINDS = {'tcp': 'TCP_CHECK', 'http': 'HTTP_GET', 'https': 'SSL_GET', 'misc': 'MISC_CHECK', 'dns': 'DNS_CHECK',
+                  'smtp': 'SMTP_CHECK', 'ping': 'PING_CHECK'}
+
+
 def _checker(hc):
+    """The checker block of a service (one shape for every kind: keys a kind does not use are None)."""
     kind = hc['type']
     if kind == 'none':
         return None
-    common = {'connect_port': hc['port'] or None, 'connect_timeout': hc['timeout'], 'retry': hc['retry'],
-              'delay_before_retry': hc['delay_before_retry']}
-    if kind == 'tcp':
-        return dict(common, kind='TCP_CHECK')
+    if kind not in _CHECKER_KINDS:
+        raise ValueError('unknown health check type %r' % kind)
+    out = dict.fromkeys(_CHECKER_KEYS)
+    out.update(kind=_CHECKER_KINDS[kind], connect_port=hc['port'] or None, connect_timeout=hc['timeout'], retry=hc['retry'],
+               delay_before_retry=hc['delay_before_retry'])
     if kind in ('http', 'https'):
-        return dict(common, kind='HTTP_GET' if kind == 'http' else 'SSL_GET', path=hc['path'], digest=hc['digest'] or None,
-                    status_code=hc['status_code'], regex=expect_regex(hc['expect']) if hc.get('expect') else None,
-                    virtualhost=hc['host'] or None)
-    if kind == 'misc':
+        out.update(path=hc['path'], digest=hc['digest'] or None, status_code=hc['status_code'],
+                   regex=expect_regex(hc['expect']) if hc.get('expect') else None, virtualhost=hc['host'] or None)
+    elif kind == 'misc':
         argv = hc.get('misc_argv') or hc['misc_path'].split(' ')
-        return {'kind': 'MISC_CHECK', 'misc_path': quote_command(argv), 'argv': list(argv), 'misc_timeout': hc['timeout'],
-                'retry': hc['retry'], 'delay_before_retry': hc['delay_before_retry']}
-    if kind == 'dns':
-        return dict(common, kind='DNS_CHECK', type=hc['dns_type'], name=hc['dns_name'])
-    if kind == 'smtp':
-        return dict(common, kind='SMTP_CHECK', helo_name=hc['helo_name'])
-    if kind == 'ping':
-        return dict(common, kind='PING_CHECK', connect_port=None)
-    raise ValueError('unknown health check type %r' % kind)
+        out.update(misc_path=quote_command(argv), argv=list(argv), misc_timeout=hc['timeout'], connect_port=None,
+                   connect_timeout=None)
+    elif kind == 'dns':
+        out.update(type=hc['dns_type'], name=hc['dns_name'])
+    elif kind == 'smtp':
+        out.update(helo_name=hc['helo_name'])
+    elif kind == 'ping':
+        out.update(connect_port=None)
+    return out
 
 
 def _virtual_server(svc, smtp_alert):
@@ -339,9 +375,20 @@ def _virtual_server(svc, smtp_alert):
         sorry = '%s %s' % (svc['sorry_server']['address'], sport or 0)
     checker = _checker(svc['health_check'])
     default_port = svc['real_server_port'] or 0
+    # "IP PORT" -> weight, in inventory order: one destination per address and port (IPVS keeps one; the model refuses
+    # two real servers with one address in a service). A mapping of plain strings and numbers is also what Ansible's
+    # templating reads fastest (5,000 real servers in a file).
+    real_servers = {}
+    for rs in svc['real_servers']:
+        endpoint = '%s %s' % (rs['address'], rs.get('port') or default_port)
+        if endpoint in real_servers:
+            raise ValueError('virtual service %s has real server %s twice' % (svc['name'], endpoint))
+        real_servers[endpoint] = rs['weight']
     return {
         'name': svc['name'],
         'address': address,
+        # a firewall-mark service has no address: keepalived takes it as IPv4 unless told
+        'ip_family': 'inet6' if svc['fwmark'] and svc['family'] == 6 else None,
         'delay_loop': svc['health_check'].get('interval') or 6,
         'lvs_sched': svc['scheduler'],
         'lvs_method': svc['forwarding'].upper(),
@@ -354,8 +401,7 @@ def _virtual_server(svc, smtp_alert):
         'smtp_alert': smtp_alert,
         # one checker per service: every real server of the service prints the same block
         'checker': checker,
-        'real_servers': [{'address': rs['address'], 'port': rs.get('port') or default_port, 'weight': rs['weight']}
-                         for rs in svc['real_servers']],
+        'real_servers': real_servers,
     }
 
 

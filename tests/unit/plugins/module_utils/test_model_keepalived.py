@@ -177,6 +177,13 @@ BAD = [
         'auth_pass': 'x', 'track_scripts': [{'name': 'chk', 'script': '/usr/bin/true', 'weight': -20}]}),
      'lvs_keepalived.track_scripts[0].weight', 'must be 0'),
     ('delay_loop is not a key', ka(delay_loop=10), 'lvs_keepalived.delay_loop', 'not a known key'),
+    ('hysteresis not below quorum', svc({'hysteresis': 1}), 'lvs_virtual_services[0].hysteresis', 'below quorum'),
+    ('hysteresis above quorum', svc({'hysteresis': 5, 'quorum': 2}), 'lvs_virtual_services[0].hysteresis', 'below quorum'),
+    ('advert_int fraction over IPv4', ka(advert_int=1.5), 'lvs_keepalived.advert_int', 'whole seconds'),
+    ('advert_int fraction over IPv4 (string)', ka(advert_int='0.5'), 'lvs_keepalived.advert_int', 'whole seconds'),
+    ('IPv6 persistence netmask', svc({'vip': '2001:db8::100', 'forwarding': 'tun', 'persistence_timeout': 60,
+                                      'persistence_netmask': '255.255.255.0'}),
+     'lvs_virtual_services[0].persistence_netmask', 'prefix length'),
 ]
 
 
@@ -191,6 +198,34 @@ def test_secrets_never_appear_in_messages():
     for value in ('123456789', 'ab"cd', 'a b', u'p\u00e4\u00e4ss'):
         for e in build(ka(auth_pass=value)).errors:
             assert value not in str(e)
+
+
+V6_DIRECTORS = {'dr1': {'ansible_host': '2001:db8::11'}, 'dr2': {'ansible_host': '2001:db8::12'}}
+V6_REALSERVERS = {'rs1': {'ansible_host': '2001:db8::21'}, 'rs2': {'ansible_host': '2001:db8::22'}}
+
+
+@pytest.mark.parametrize('advert_int, error', [(231, True), (40.96, True), (0.015, True), (40.95, False), (0.5, False), (3, False)])
+def test_advert_int_over_ipv6_is_vrrpv3(advert_int, error):
+    model = build(svc({'vip': '2001:db8::100'}, lvs_keepalived={'auth_type': 'none', 'advert_int': advert_int}),
+                  dr=V6_DIRECTORS, rs=V6_REALSERVERS)
+    if error:
+        assert_refused(model, 'lvs_keepalived.advert_int', 'VRRPv3', hosts=('dr1', 'dr2'))
+    else:
+        assert model.errors == [], [str(e) for e in model.errors]
+
+
+def test_unicast_with_one_director_leaves_the_unicast_block_out():
+    model = build(ka(unicast=True), directors=1)
+    assert model.errors == [] and [w for w in model.warnings if w.path == 'lvs_keepalived.unicast']
+    vi = model.backend_view('dr1')['instances'][0]
+    assert vi['unicast_src_ip'] is None and vi['unicast_peers'] == []
+
+
+def test_ipv6_fwmark_service_names_its_family():
+    model = build(svc({'port': None, 'fwmark': 7, 'vip': '2001:db8::100'}, {'name': 'v4', 'port': None, 'fwmark': 8}),
+                  rs=V6_REALSERVERS)
+    vs = [v for v in model.backend_view('dr1')['virtual_servers']]
+    assert [v['ip_family'] for v in vs] == ['inet6', None]
 
 
 def test_mixed_family_directors_are_refused():
@@ -383,10 +418,27 @@ def test_virtual_servers_hold_final_values():
     assert www['persistence_timeout'] == 600 and www['persistence_granularity'] == '255.255.255.0'
     assert www['sorry_server'] == '203.0.113.40 80' and www['lvs_method'] == 'DR' and www['lvs_sched'] == 'rr'
     assert www['checker']['kind'] == 'HTTP_GET' and www['checker']['virtualhost'] == 'www.example.com'
-    assert [(r['address'], r['port']) for r in www['real_servers']] == [('203.0.113.21', 80), ('203.0.113.22', 80)]
-    assert vs['nat']['sorry_server'] == '198.51.100.40 8081' and vs['nat']['real_servers'][0]['port'] == 8080
+    assert list(www['real_servers'].items()) == [('203.0.113.21 80', 1), ('203.0.113.22 80', 1)]
+    assert vs['nat']['sorry_server'] == '198.51.100.40 8081' and list(vs['nat']['real_servers']) == ['203.0.113.21 8080',
+                                                                                                     '203.0.113.22 8080']
     assert vs['fwm']['address'] == 'fwmark 10' and vs['fwm']['protocol'] is None and vs['fwm']['checker'] is None
-    assert vs['fwm']['real_servers'][0]['port'] == 0 and vs['fwm']['persistence_timeout'] is None
+    assert list(vs['fwm']['real_servers']) == ['203.0.113.21 0', '203.0.113.22 0'] and vs['fwm']['persistence_timeout'] is None
+
+
+def test_real_server_weights_and_checker_shape():
+    view = view_of(build(rs={'rs2': {'lvs_weights': {'www': 0}}}))
+    vs = view['virtual_servers'][0]
+    assert vs['real_servers'] == {'203.0.113.21 80': 1, '203.0.113.22 80': 0}
+    assert set(vs['checker']) == set(keepalived._CHECKER_KEYS) and vs['checker']['kind'] == 'TCP_CHECK'
+    assert vs['checker']['connect_port'] == 80 and vs['checker']['virtualhost'] is None
+
+
+def test_a_real_server_twice_in_a_service_is_never_viewed():
+    cluster, me = build().director_view('dr1')
+    cluster = copy.deepcopy(cluster)
+    cluster['virtual_services'][0]['real_servers'].append(dict(cluster['virtual_services'][0]['real_servers'][0]))
+    with pytest.raises(ValueError, match='twice'):
+        keepalived.view(cluster, me)
 
 
 def test_firewall_rules_per_peer_and_protocol():
@@ -409,16 +461,18 @@ def test_firewall_rules_per_peer_and_protocol():
     ('OK (ready)', 'OK \\\\(ready\\\\)'),
     ('a.b', 'a\\\\.b'),
     ('cost $5', 'cost \\\\x245'),
-    ('say "hi"', 'say \\"hi\\"'),
-    ('back\\slash', 'back\\\\\\\\slash'),
-    ('# not a comment !', '# not a comment !'),
+    ('say "hi"', 'say \\\\x22hi\\\\x22'),
+    ('back\\slash', 'back\\\\x5cslash'),
+    ("# it's no comment !", '\\\\x23 it\\\\x27s no comment \\\\x21'),
+    ('{x}', '\\\\x7bx\\\\x7d'),
 ])
 def test_expect_becomes_a_regex_keepalived_reads_back_literally(text, body):
     assert keepalived.expect_regex(text) == body
 
 
 def test_expect_regex_round_trip():
-    """keepalived's quoted-string parser then PCRE must match exactly the literal text (emulated: unescape, then re)."""
+    """keepalived's quoted-string parser then PCRE must match exactly the literal text (emulated: unescape, then re);
+    nothing keepalived's line reader interprets (quotes, $, comments, braces) is left in the file."""
     def keepalived_unquote(s):
         out, i = [], 0
         while i < len(s):
@@ -429,10 +483,11 @@ def test_expect_regex_round_trip():
                 out.append(s[i])
                 i += 1
         return ''.join(out)
-    for text in ('OK (ready)', 'a.b*c+d?e|f^g$h[i]{j}\\k', 'HTTP/1.1 200 OK', '"quoted" #x !y'):
-        pattern = keepalived_unquote(keepalived.expect_regex(text))
+    for text in ('OK (ready)', 'a.b*c+d?e|f^g$h[i]{j}\\k', 'HTTP/1.1 200 OK', '"quoted" #x !y \'single\'', '\\'):
+        body = keepalived.expect_regex(text)
+        pattern = keepalived_unquote(body)
         assert re.search(pattern, 'xx' + text + 'yy') and re.fullmatch(pattern, text)
-        assert '$' not in keepalived.expect_regex(text)
+        assert not set('"\'$#!{}') & set(body), body
 
 
 def test_keepalived_dns_types_are_those_keepalived_knows():
