@@ -61,6 +61,8 @@ SCHEDULER = dict((name, i + 1) for i, name in enumerate(('lc', 'rr', 'wlc', 'wrr
 NETWORK = {'nat': 1, 'direct': 2, 'tunnel': 3}
 GENERATED_SEEDS = range(int(os.environ.get('PIRANHA_JUDGE_SEEDS', '60')))
 
+pytestmark = pytest.mark.daemons
+
 
 @pytest.fixture(scope='module')
 def judge():
@@ -291,14 +293,22 @@ def test_escapes_are_translated_like_nanny(nanny):
 # ---------------------------------------------------------------------------------------------------------------------
 # lvs.cf rendered from valid models
 
-def _render(view):
-    import jinja2  # pylint: disable=import-outside-toplevel
-    from ansible.plugins.filter.core import FilterModule  # pylint: disable=import-outside-toplevel
-    env = jinja2.Environment(trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(FilterModule().filters())
+def _render(model, host):
+    """lvs.cf for director ``host`` through the role's real template with Ansible's own templating, as the role's
+    template task sees it (the helpers of tests/daemons/render.py: the cluster_model action's result, role variables)."""
+    import render as daemon_render  # pylint: disable=import-outside-toplevel
+    from ansible.template import Templar, trust_as_template  # pylint: disable=import-outside-toplevel
+    from ansible._internal._templating import _template_vars  # pylint: disable=import-outside-toplevel
+    variables = daemon_render.role_vars('director_piranha')
+    variables.update({'__director_piranha_model': daemon_render.action_result(model, host), 'inventory_hostname': host,
+                      'role_path': os.path.dirname(os.path.dirname(TEMPLATE))})
+    variables.update(_template_vars.generate_ansible_template_vars(path='lvs.cf.j2', fullpath=TEMPLATE, dest_path='/dev/null',
+                                                                   include_ansible_managed=True))
+    templar = Templar(loader=daemon_render._LOADER, variables=variables).copy_with_new_env(searchpath=[os.path.dirname(TEMPLATE)])
     with open(TEMPLATE) as handle:
-        template = env.from_string(handle.read())
-    return template.render(ansible_managed='Ansible managed', __director_piranha_model={'view': view})
+        data = trust_as_template(handle.read())
+    return templar.template(data, escape_backslashes=False,
+                            overrides=dict(trim_blocks=True, lstrip_blocks=False, newline_sequence='\n')) or ''
 
 
 def _inventory(services, interface='eth0', nat=None, piranha=None, directors=2, rs_count=2, extra=None):
@@ -367,7 +377,7 @@ def test_rendered_models_are_accepted_by_piranha_as_meant(judge):
             invalid.append('%s: %s' % (name, model.errors[0]))
             continue
         view = model.backend_view(director)
-        text = _render(view)
+        text = _render(model, director)
         ours = _lvscf.validate_text(text)
         result = judge(text)
         checked += 1
