@@ -7,4 +7,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 python=${LVS_PYTHON:-$repo/.venv/bin/python}
 command -v keepalived >/dev/null 2>&1 || { echo "keepalived-render: keepalived is not installed" >&2; exit 1; }
-exec timeout 170 "$python" "$repo/tests/render/keepalived/check.py"
+exec timeout 400 "$python" "$repo/tests/render/keepalived/check.py"
