@@ -88,9 +88,10 @@ Every finding carries a rule id (``LvsCfError.rule``). Rules are of three kinds 
   unclosed block at the end of the file, duplicate block names, a virtual without servers, control characters or an
   empty ``send``/``expect``, a relative ``send_program`` (nanny uses ``execvp``, which searches ``PATH``).
 
-Rules that piranha's parser applies but are not fatal at runtime were dropped: quoted numbers, unquoted one-word
-``send``/``expect``, ``#`` inside a quoted value, ``\\t`` and ``\\"`` escapes, ``heartbeat = 0`` with a backup (pulse
-does not read ``heartbeat``), alias labels that are not numbers.
+Rules of earlier versions of this validator that neither piranha's parser nor its daemons justify were dropped:
+quoted numbers, unquoted one-word ``send``/``expect``, ``#`` inside a quoted value, ``\\t`` and ``\\"`` escapes,
+``heartbeat = 0`` with a backup (pulse never reads ``heartbeat``), alias labels that are not numbers, a blank after a
+closing quote when the value has one inside; and what the daemons only ignore became a warning.
 """
 
 from __future__ import absolute_import, division, print_function
