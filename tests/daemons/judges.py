@@ -205,7 +205,8 @@ def heartbeat_starts(files, node_name, address, interface, timeout=40):
         body = '; '.join([
             'set -e', 'mount --make-rprivate /', 'mount --bind %s /etc/ha.d' % q(hadir),
             'mount -t tmpfs tmpfs /run', 'mount -t tmpfs tmpfs /var/lib/heartbeat', 'mkdir -p /run/heartbeat',
-            'hostname %s' % q(node_name), 'ip link set lo up',
+            # the kernel's own rule for the node name (uname -n), not hostname(1)'s stricter one
+            'printf %%s %s > /proc/sys/kernel/hostname' % q(node_name), 'ip link set lo up',
             'ip link add name %s type veth peer name hbjudge0' % q(interface), 'ip link set dev %s up' % q(interface),
             'ip link set dev hbjudge0 up', 'ip %saddr add %s/%d dev %s' % (fam, q(address), 64 if fam else 24, q(interface)),
             'set +e', '%s -r 2>&1; exit $?' % q(HEARTBEAT)])
