@@ -215,7 +215,8 @@ def cluster_rules(chk, cluster):
             chk.error('lvs_firewall', 'lvs_nat.inside_vip is IPv%d, so the inside VRRP instance runs over IPv%d multicast from '
                       'link-local addresses, which the firewall rules would not accept' % (_family(inside), _family(inside)),
                       'use an inside VIP of the directors\' family, or manage the firewall yourself (lvs_firewall: false)')
-    families = set([main_family if vip_families and family not in vip_families else family])
+    # the families the VRRP instances speak (as the view builds them): VRRPv2 over IPv4, VRRPv3 over IPv6
+    families = set([vrrp_family(cluster, family)])
     if inside and _uses_inside(cluster):
         families.add(family if ka['unicast'] else _family(inside))
     _check_advert_int(chk, ka.get('advert_int'), families)
