@@ -51,6 +51,27 @@ LDIRECTORD_DEFAULTS = {
     'logfile': 'local0',
 }
 LINKS = ('ucast', 'bcast', 'mcast')
+# heartbeat counts a log facility only when its number is above 0 (config.c, check_logd_usage): kern (0) leaves it
+# without any log destination and it refuses to start.
+HEARTBEAT_FACILITIES = tuple(f for f in SYSLOG_FACILITIES if f != 'kern')
+# UDP ports that Debian 12's /etc/services (netbase) gives to other services: heartbeat warns when its udpport is one
+# of them (config.c, set_udpport: getservbyport). The role also asks the host's own services database.
+RESERVED_UDP_PORTS = {
+    7: 'echo', 9: 'discard', 13: 'daytime', 19: 'chargen', 21: 'fsp', 37: 'time', 49: 'tacacs', 53: 'domain', 67: 'bootps',
+    68: 'bootpc', 69: 'tftp', 88: 'kerberos', 111: 'sunrpc', 123: 'ntp', 137: 'netbios-ns', 138: 'netbios-dgm', 161: 'snmp',
+    162: 'snmp-trap', 163: 'cmip-man', 164: 'cmip-agent', 177: 'xdmcp', 213: 'ipx', 319: 'ptp-event', 320: 'ptp-general',
+    369: 'rpc2portmap', 370: 'codaauth2', 371: 'clearcase', 389: 'ldap', 427: 'svrloc', 443: 'https', 464: 'kpasswd',
+    500: 'isakmp', 512: 'biff', 513: 'who', 514: 'syslog', 517: 'talk', 518: 'ntalk', 520: 'route', 538: 'gdomap',
+    546: 'dhcpv6-client', 547: 'dhcpv6-server', 554: 'rtsp', 623: 'asf-rmcp', 636: 'ldaps', 646: 'ldp', 655: 'tinc',
+    750: 'kerberos4', 751: 'kerberos-master', 752: 'passwd-server', 779: 'moira-ureg', 853: 'domain-s', 1194: 'openvpn',
+    1210: 'predict', 1434: 'ms-sql-m', 1645: 'datametrics', 1646: 'sa-msg-port', 1701: 'l2f', 1812: 'radius',
+    1813: 'radius-acct', 2049: 'nfs', 2086: 'gnunet', 2101: 'rtcm-sc104', 2102: 'zephyr-srv', 2103: 'zephyr-clt',
+    2104: 'zephyr-hm', 2430: 'venus', 2431: 'venus-se', 2432: 'codasrv', 2433: 'codasrv-se', 2583: 'mon', 3130: 'icpv2',
+    3205: 'isns', 3493: 'nut', 4500: 'ipsec-nat-t', 4569: 'iax', 5060: 'sip', 5061: 'sip-tls', 5353: 'mdns', 5555: 'rplay',
+    6346: 'gnutella-svc', 6347: 'gnutella-rtr', 6696: 'babel', 7000: 'afs3-fileserver', 7001: 'afs3-callback',
+    7002: 'afs3-prserver', 7003: 'afs3-vlserver', 7004: 'afs3-kaserver', 7005: 'afs3-volser', 7007: 'afs3-bos',
+    7008: 'afs3-update', 7009: 'afs3-rmtsys', 17001: 'sgi-cmsd', 17002: 'sgi-crsd', 17003: 'sgi-gcd', 27374: 'asp',
+}
 # authkeys: heartbeat reads the key with sscanf("%s") from a line read with fgets(): one word, and short enough for
 # any line buffer. The minimum is counted in bytes of that one word.
 AUTHKEY_MIN_BYTES = 8
@@ -99,10 +120,18 @@ def settings(chk, hv, c, backend, host):
                                          for i, p in enumerate(str_list(chk, hb['ping_nodes'], 'lvs_heartbeat.ping_nodes', host,
                                                                         example='192.0.2.1')))
                         if a is not None]
-    if hb['logfacility'] not in SYSLOG_FACILITIES:
-        chk.error('lvs_heartbeat.logfacility', 'must be a syslog facility, got %r' % (safe(hb['logfacility']),),
-                  'use one of %s' % ', '.join(SYSLOG_FACILITIES), host)
+    if hb['logfacility'] == 'kern':
+        chk.error('lvs_heartbeat.logfacility', 'cannot be kern: heartbeat takes facility 0 (kern) for no log destination '
+                  'at all and refuses to start', 'use daemon or one of local0-local7', host)
         hb['logfacility'] = None
+    elif hb['logfacility'] not in HEARTBEAT_FACILITIES:
+        chk.error('lvs_heartbeat.logfacility', 'must be a syslog facility, got %r' % (safe(hb['logfacility']),),
+                  'use one of %s' % ', '.join(HEARTBEAT_FACILITIES), host)
+        hb['logfacility'] = None
+    if hb['udpport'] in RESERVED_UDP_PORTS:
+        chk.error('lvs_heartbeat.udpport', 'is UDP port %d, which /etc/services gives to %s: heartbeat warns that it is '
+                  'reserved for another service' % (hb['udpport'], RESERVED_UDP_PORTS[hb['udpport']]),
+                  'keep the default 694 (ha-cluster), or choose a port no service of /etc/services uses', host)
     if backend == BACKEND:
         hb['authkey'] = chk.secret(hb['authkey'], 'lvs_heartbeat.authkey', AUTHKEY_MIN_BYTES, AUTHKEY_MAX_BYTES,
                                    'heartbeat keeps only the first word of the key in authkeys', host)
