@@ -305,7 +305,8 @@ def _instance(name, dev, ka, me, state, family, vips, other, tracked, track_scri
     auth = None
     if ka['auth_type'] != 'none' and family == 4:
         # VRRPv3 (IPv6) has no authentication: keepalived ignores the block with a warning
-        auth = {'type': ka['auth_type'], 'pass': ka['auth_pass']}
+        # the key is auth_pass so that redact() hides it like the model's own
+        auth = {'auth_type': ka['auth_type'], 'auth_pass': ka['auth_pass']}
     return {
         'name': name,
         'state': state,

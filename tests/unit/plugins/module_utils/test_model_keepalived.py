@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from ansible_collections.lvs.cluster.plugins.module_utils._model import Model, keepalived
+from ansible_collections.lvs.cluster.plugins.module_utils._model import Model, keepalived, redact
 
 SERVICE = {
     'name': 'www', 'vip': '203.0.113.100', 'port': 80, 'protocol': 'tcp', 'scheduler': 'rr', 'forwarding': 'dr',
@@ -327,7 +327,8 @@ def test_an_empty_virtual_ipaddress_is_never_viewed():
 
 
 def test_authentication_only_for_ipv4_directors():
-    assert view_of(build())['instances'][0]['authentication'] == {'type': 'PASS', 'pass': 'secret1'}
+    assert view_of(build())['instances'][0]['authentication'] == {'auth_type': 'PASS', 'auth_pass': 'secret1'}
+    assert 'secret1' not in repr(redact(view_of(build())))
     assert view_of(build(ka(auth_type='none', auth_pass=None)))['instances'][0]['authentication'] is None
     cluster = svc({'vip': '2001:db8::100'})
     model = build(cluster, dr={'dr1': {'ansible_host': '2001:db8::11'}, 'dr2': {'ansible_host': '2001:db8::12'}},
