@@ -30,6 +30,7 @@ import copy
 import ipaddress
 import os
 import random
+import re
 import string
 import sys
 
@@ -418,6 +419,14 @@ class Gen(object):
         value = ' '.join(words_)
         return value if self.probe.accepts(path, value, context) else words_[0]
 
+    def accepted(self, path, draw, fallback, context=()):
+        """A value from ``draw()`` that the model accepts at ``path`` (for rules that are not an interval)."""
+        for _ in range(20):
+            value = draw()
+            if self.probe.accepts(path, value, context):
+                return value
+        return fallback
+
     def secret(self, path, lo, hi, context=()):
         alphabet = self.probe.chars(path, CANDIDATES['secret'], lambda c: 'Zx8Kq2L%s' % c, context)
         return self.word(alphabet, lo, hi)
@@ -708,8 +717,9 @@ def generate(backend, seed, edge=0.3):
                 lo, hi = _range(g, ('lvs_timeouts', key), 60, [(('lvs_timeouts',), {})])
                 t[key] = g.integer(lo, hi)
         cv['lvs_timeouts'] = t
-    # VRRP over IPv6 (every VIP, or the inside VIP, IPv6) runs from link-local addresses: firewall left to the user
-    if g.chance(0.3) and not (uses_nat and inside_fam == 6) and any(fam == 4 for fam, _f in svc_specs):
+    # VRRP of the other family (every VIP, or the inside VIP, not of the directors' family) runs from link-local
+    # addresses: the firewall rules are left to the user then
+    if g.chance(0.3) and not (uses_nat and inside_fam != dir_family) and any(fam == dir_family for fam, _f in svc_specs):
         cv['lvs_firewall'] = True
     if uses_nat:
         nat = {'inside_vip': g.address(INSIDE_NET4 if inside_fam == 4 else INSIDE_NET6)}
@@ -774,10 +784,51 @@ def generate(backend, seed, edge=0.3):
     groups[cgroup] = list(directors)
     groups['lvs_realservers'] = sorted(rs_hosts)
     groups.update(extra_groups)
+    _settle(g, hostvars, groups, directors)
     for tif in (cv.get('lvs_keepalived') or {}).get('track_interfaces', []):
         if tif not in interfaces:
             interfaces.append(tif)
     return Inventory(b, seed, hostvars, groups, cluster_name, directors, interfaces, scripts, users)
+
+
+# Values whose legality depends on the rest of the inventory in ways a one-field probe cannot see (the VRRP version
+# follows the address families the view chooses; a netmask means nothing to an IPv6 service): when the model refuses
+# exactly one of these, the generator draws again (or leaves the key out). Any other refusal is left for the tests.
+_CONTEXT_KEYS = (
+    (re.compile(r'lvs_keepalived\.advert_int'), ('lvs_keepalived', 'advert_int')),
+    (re.compile(r'lvs_virtual_services\[(\d+)\]\.persistence_netmask'), ('lvs_virtual_services', None, 'persistence_netmask')),
+)
+
+
+def _advert_candidates(g):
+    # whole seconds (VRRPv2), hundredths below 40.96 s (VRRPv3), both; 1 suits every instance
+    return [g.integer(1, 255), g.integer(1, 4095) / 100.0, g.integer(1, 40), 1]
+
+
+def _settle(g, hostvars, groups, directors):
+    advert = _advert_candidates(g)
+    for _ in range(8):
+        errors = Model(hostvars, groups).errors
+        changed = False
+        for problem in errors:
+            for pattern, path in _CONTEXT_KEYS:
+                m = pattern.fullmatch(problem.path)
+                if not m:
+                    continue
+                for host in directors:
+                    hv = hostvars[host]
+                    if path[0] == 'lvs_keepalived':
+                        if advert:
+                            hv['lvs_keepalived']['advert_int'] = advert[0]
+                        else:
+                            hv['lvs_keepalived'].pop('advert_int', None)
+                    else:
+                        hv['lvs_virtual_services'][int(m.group(1))].pop('persistence_netmask', None)
+                changed = True
+        if not changed:
+            return
+        if any(p.path == 'lvs_keepalived.advert_int' for p in errors) and advert:
+            advert.pop(0)
 
 
 def _range_host(g, key, good):
@@ -858,7 +909,8 @@ def _heartbeat(g, dir_family):
     hb = {}
     lo, hi = _range(g, HB + ('udpport',), 694)
     if g.chance(0.5):
-        hb['udpport'] = g.integer(lo, hi)
+        # not an interval: ports /etc/services gives to other services are refused
+        hb['udpport'] = g.accepted(HB + ('udpport',), lambda: g.integer(lo, hi), 694)
     # keepalive < warntime < deadtime, deadtime > 2 * keepalive, initdead >= 2 * deadtime (heartbeat refuses others)
     if g.chance(0.7):
         k = g.integer(1, 1000)
