@@ -569,9 +569,6 @@ def _service(g, index, family, forwarding, rs_group, cluster_vips):
         elif forwarding != 'nat' and not fwmark and g.chance(0.3):
             sorry['port'] = svc['port']
         svc['sorry_server'] = sorry
-    if g.chance(0.4):
-        lo, hi = _range(g, SVC + ('hysteresis',), 0)
-        svc['hysteresis'] = g.integer(lo, hi)
     svc['health_check'] = _health(g, svc, family, fwmark)
     return svc
 
@@ -693,6 +690,14 @@ def generate(backend, seed, edge=0.3):
             total = 1
         if g.chance(0.5):
             svc['quorum'] = g.integer(1, min(total, 65535))
+        if g.chance(0.4):
+            # keepalived wants hysteresis below quorum; the other backends do not read it
+            below = not g.probe.accepts(SVC + ('hysteresis',), 1, [(SVC + ('quorum',), 1)])
+            if below:
+                svc['hysteresis'] = g.integer(0, svc.get('quorum', 1) - 1)
+            else:
+                lo, hi = _range(g, SVC + ('hysteresis',), 0)
+                svc['hysteresis'] = g.integer(lo, hi)
 
     # cluster-wide settings
     if g.chance(0.5):

@@ -42,7 +42,7 @@ def test_keepalived_accepts_every_director_file(seed):
             dst.write('exit %d\n%s\n' % (rc, output))
         if not clean:
             shown = (warnings or output.splitlines())
-            failures.append('%s: keepalived -t exit %d, %d line(s) not known as informational:\n%s%s\n    file: %s'
+            failures.append('%s: keepalived -t exit %d, %d line(s) (a clean file prints none):\n%s%s\n    file: %s'
                             % (host, rc, len(warnings), '\n'.join('    | ' + w for w in shown[:12]),
                                '\n    | ... (%d more)' % (len(shown) - 12) if len(shown) > 12 else '', conf))
     if failures:
