@@ -37,9 +37,9 @@ _INDEX_ATTR = '_realserver_index'
 
 
 def index(model):
-    """host -> list of (cluster name, service index, service) the host is a real server of, built once per model.
-
-    Clusters in name order, services in their order. Cached on ``model`` (its clusters are final once built).
+    """host -> list of (cluster name, service index, service, the host's real-server entry in it), built once per
+    model: every real server of every service is visited once. Clusters in name order, services in their order.
+    Cached on ``model`` (its clusters are final once built).
     """
     idx = getattr(model, _INDEX_ATTR, None)
     if idx is None:
@@ -50,19 +50,19 @@ def index(model):
                 for rs in svc.get('real_servers', ()):
                     if rs['host'] not in seen:
                         seen.add(rs['host'])
-                        idx.setdefault(rs['host'], []).append((name, i, svc))
+                        idx.setdefault(rs['host'], []).append((name, i, svc, rs))
         setattr(model, _INDEX_ATTR, idx)
     return idx
 
 
 def services_of(model, host):
-    """The (cluster name, service index, service) entries ``host`` is a real server of."""
+    """The (cluster name, service index, service, real-server entry) tuples of ``host``."""
     return index(model).get(host, [])
 
 
 def clusters_of(model, host):
     """Names of the clusters ``host`` is a real server of (sorted)."""
-    return sorted(set(name for name, _i, _svc in services_of(model, host)))
+    return sorted(set(entry[0] for entry in services_of(model, host)))
 
 
 def _address_problem(value):
@@ -101,13 +101,11 @@ def _check_host(model, chk, host, entries):
         reason = _address_problem(str(addr)) if addr is not None else None
         if reason:
             chk.error(path + '.lvs_address', reason, 'set lvs_address to the real server\'s address without "%..."', host)
-    for name, _i, svc in entries:
-        for rs in svc['real_servers']:
-            if rs['host'] == host:
-                reason = _address_problem(rs['address'])
-                if reason:
-                    chk.error(path + '.lvs_address', reason, 'set lvs_address to the real server\'s address without "%..."', host)
-                break
+    if entries:
+        # the same resolved address in every service of the host
+        reason = _address_problem(entries[0][3]['address'])
+        if reason:
+            chk.error(path + '.lvs_address', reason, 'set lvs_address to the real server\'s address without "%..."', host)
 
 
 def interface_of(chk, hv, host):
@@ -133,7 +131,7 @@ def _check_served_values(model, chk, idx):
     with the real servers' routes. Checked once per service, not once per real server."""
     done = set()
     for entries in idx.values():
-        for name, i, svc in entries:
+        for name, i, svc, _rs in entries:
             if (name, i) in done:
                 continue
             done.add((name, i))
@@ -186,10 +184,9 @@ def view(model, host, settings=None):
     hv = model._hv(host)
     vips, seen, fwd, gws = [], set(), set(), []
     dr_vips, tun_vips, dr_seen, tun_seen = [], [], set(), set()
-    address = None
-    for name, _i, svc in services_of(model, host):
-        if address is None:
-            address = next((rs['address'] for rs in svc['real_servers'] if rs['host'] == host), None)
+    entries = services_of(model, host)
+    address = entries[0][3]['address'] if entries else None
+    for name, _i, svc, _rs in entries:
         fwd.add(svc['forwarding'])
         if svc['forwarding'] == 'nat':
             gw = model.clusters[name]['nat'].get('inside_vip')

@@ -400,6 +400,33 @@ def test_two_thousand_real_servers_resolve_in_well_under_a_second(capsys):
     assert check_cpu + view_cpu < 1.0
 
 
+class CountingList(list):
+    """A list that counts walks, to prove that no host walks a whole real-server group."""
+    walks = 0
+
+    def __iter__(self):
+        CountingList.walks += 1
+        return list.__iter__(self)
+
+
+def test_one_big_pool_is_linear_too():
+    """2,000 real servers in one group behind two services: no per-host walk of the group (4 million steps)."""
+    model = Model(*big_inventory(1, 2000, services_per_cluster=2))
+    hosts = model.groups['lvs_realservers']
+    delattr(model, realserver._INDEX_ATTR)
+    start = time.process_time()
+    realserver.index(model)  # the one walk of every group
+    for svc in model.clusters['c0']['virtual_services']:
+        svc['real_servers'] = CountingList(svc['real_servers'])
+    CountingList.walks = 0
+    realserver.check(model, Checker())
+    views = [realserver.view(model, host) for host in hosts]
+    spent = time.process_time() - start
+    assert CountingList.walks == 0
+    assert views[-1]['address'] == '2001:db8:1::1:7d0' and views[-1]['dr_vips'] == ['2001:db8:1::1/128']
+    assert spent < 1.0, spent
+
+
 def test_cost_grows_linearly():
     """Four times the real servers cost about four times as much (quadratic would be sixteen)."""
     def cost(n_clusters):
