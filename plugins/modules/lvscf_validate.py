@@ -14,7 +14,7 @@ module: lvscf_validate
 short_description: Validate a piranha lvs.cf the way piranha's parser and daemons read it
 version_added: 1.0.0
 description:
-  - Reads piranha's C(lvs.cf) exactly as piranha's own parser does (C(lvsParseConfig): its tokenizer, exact argument
+  - Reads piranha's C(lvs.cf) exactly as piranha's own parser does (C(lvsParseConfig) - its tokenizer, exact argument
     counts, known keywords per block, numbers, booleans, choices, quoting), then checks what pulse, lvsd and nanny would
     do wrong with a file their parser accepts (interface aliases longer than 15 characters, escapes nanny loops on,
     C(expect) texts longer than nanny reads, C(send_program) commands that overflow nanny's buffers, a missing

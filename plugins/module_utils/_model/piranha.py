@@ -287,4 +287,10 @@ def view(cluster, me):
     out = {'global': glob, 'nat_router': nat_router, 'virtuals': virtuals}
     digest = hashlib.sha1(json.dumps(out, sort_keys=True).encode('utf-8')).hexdigest()
     out['serial_no'] = int(digest[:7], 16) + 1
+    # Not part of lvs.cf (so not of serial_no): the web console, and a salted SHA-256 of its password that the role keeps
+    # in a 0600 stamp file to set the password only when it changes (salted with the cluster name so that equal
+    # passwords of different clusters give different stamps).
+    password = pi['gui_password'] if pi['gui'] and isinstance(pi['gui_password'], str) else ''
+    out['gui'] = {'enabled': pi['gui'], 'password_stamp': hashlib.sha256(
+        ('lvs.cluster piranha-gui %s %s' % (cluster['name'], password)).encode('utf-8')).hexdigest()}
     return out

@@ -91,8 +91,8 @@ BAD = [
     # aliases (IFNAMSIZ)
     ('alias too long', cluster_with(lvs_interface='enp0s31f6abcdef'), 'lvs_interface', 'IFNAMSIZ'),
     ('eleventh alias too long', cluster_with(lvs_interface='enp0s31f6abcd', services=many_services(11)), 'lvs_interface', 'VIP number 10'),
-    ('nat alias too long', cluster_with(service={'forwarding': 'nat'}, lvs_nat={'inside_vip': '198.51.100.1',
-                                                                                 'inside_interface': 'enp0s31f6abcdef'}),
+    ('nat alias too long', cluster_with(service={'forwarding': 'nat'},
+                                        lvs_nat={'inside_vip': '198.51.100.1', 'inside_interface': 'enp0s31f6abcdef'}),
      'lvs_nat.inside_interface', 'inside VIP'),
     ('alias of an alias', cluster_with(lvs_interface='eth0:1'), 'lvs_interface', 'interface'),
     # what lvs.cf cannot express
@@ -256,8 +256,8 @@ def test_view_keeps_escapes_as_written():
 
 
 def test_view_nat_server_ports_and_sorry_server():
-    view = view_of(cluster_with(service={'forwarding': 'nat', 'real_server_port': 8080, 'sorry_server': {'address': '198.51.100.9',
-                                                                                                          'port': 80}},
+    sorry = {'address': '198.51.100.9', 'port': 80}
+    view = view_of(cluster_with(service={'forwarding': 'nat', 'real_server_port': 8080, 'sorry_server': sorry},
                                 lvs_nat={'inside_vip': '198.51.100.1', 'inside_interface': 'eth1'}))
     vs = view['virtuals'][0]
     assert vs['sorry_server'] == '198.51.100.9' and ['sorry_server', '198.51.100.9'] in vs['settings']
@@ -270,3 +270,13 @@ def test_view_single_director_and_sync():
     assert ['backup_active', 0] in view['global'] and ['heartbeat', 0] in view['global']
     assert not any(k == 'backup' for k, _v in view['global'])
     assert [['syncdaemon', 1], ['syncd_iface', 'eth0'], ['syncd_id', 9], ['tcp_timeout', 900]] == view['global'][-4:]
+
+
+def test_view_gui_stamp_follows_the_password_not_lvs_cf():
+    hashed = view_of(cluster_with(lvs_piranha={'gui': True, 'gui_password': 'secret-1'}))
+    other = view_of(cluster_with(lvs_piranha={'gui': True, 'gui_password': 'secret-2'}))
+    assert hashed['gui']['enabled'] is True and len(hashed['gui']['password_stamp']) == 64
+    assert hashed['gui']['password_stamp'] != other['gui']['password_stamp']
+    assert hashed['serial_no'] == other['serial_no'] and hashed['virtuals'] == other['virtuals']
+    assert 'secret-1' not in repr(hashed)
+    assert view_of()['gui']['enabled'] is False
