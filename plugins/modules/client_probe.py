@@ -69,7 +69,7 @@ options:
   markers:
     description:
       - Real server (inventory name) to the text of its page; an answer equal to a marker, else containing it, is that real
-        server's. V(learn) asks the real servers it lacks and returns the complete map in RV(probe.markers).
+        server's. V(learn) asks the real servers it lacks and returns the complete map in C(probe.markers).
     type: dict
     default: {}
   real_servers:
@@ -98,7 +98,7 @@ options:
     type: int
     default: 20
   since:
-    description: V(wait) - the clock value (RV(probe.now) of an earlier V(now)) the times are measured from.
+    description: V(wait) - the clock value (C(probe.now) of an earlier V(now)) the times are measured from.
     type: float
   max_seconds:
     description: V(wait) - bound after O(since); V(count) - bound of the whole run.
