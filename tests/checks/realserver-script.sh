@@ -191,7 +191,7 @@ rm -f "$M" "$H/control"
 refused() {
     # refused NAME FILE: the script refuses the prepared files in every mode, changes nothing, runs nothing
     for m in apply check status stop; do
-        err=$($H/lvs-realserver "$m" 2>&1 >/dev/null)
+        err=$("$H/lvs-realserver" "$m" 2>&1 >/dev/null)
         rc=$?
         [ "$rc" -eq 2 ] || bad "$1: $m exited $rc, not 2 (refusal)"
         case $err in *"$2 line "*"nothing was changed"*) ;; *) bad "$1: $m did not say which line it refused: $err" ;; esac
@@ -243,10 +243,10 @@ sysctl_case 'an interface name longer than 15' 'net.ipv4.conf.abcdefghijklmnop.a
 cp "$H/realserver.conf.good" "$hostile_conf"
 mkdir -p /run/lvs-realserver
 printf 'lo=$(touch %s)\nlo=203.0.113.120/32;touch %s\n' "$M" "$M" > /run/lvs-realserver/vips
-out=$($H/lvs-realserver apply 2>/dev/null) || bad "state file: apply failed"
+out=$("$H/lvs-realserver" apply 2>/dev/null) || bad "state file: apply failed"
 [ -e "$M" ] && bad "state file: a hostile entry was EXECUTED" || ok "state file: hostile entries skipped, never executed"
 grep -q touch /run/lvs-realserver/vips && bad "state file: hostile entries kept" || ok "state file: rewritten without them"
-$H/lvs-realserver stop >/dev/null
+"$H/lvs-realserver" stop >/dev/null
 exit $fail
 SH
 chmod 0755 "$work/functional.sh"
