@@ -55,7 +55,7 @@ def cluster_settings(chk, hv, host):
                                      host=host, fix='name the inventory group of the real servers, e.g. web_realservers')
     c['notification_email'] = str_list(chk, hv.get('lvs_notification_email', []), 'lvs_notification_email', host, EMAIL,
                                        'ops@example.com')
-    c['notification_email_from'] = chk.text(hv.get('lvs_notification_email_from', 'lvs@%s.invalid' % c['name']),
+    c['notification_email_from'] = chk.text(hv.get('lvs_notification_email_from', 'lvs-%s@lvs.invalid' % c['name']),
                                             'lvs_notification_email_from', EMAIL, host=host)
     smtp = str(hv.get('lvs_smtp_server', '127.0.0.1'))
     smtp_host, smtp_port = smtp.rsplit(':', 1) if smtp.count(':') == 1 else (smtp, '')

@@ -293,9 +293,18 @@ class Checker(object):
         return value
 
     def ip(self, value, path, fix, host=None):
+        """An IPv4 or IPv6 address written as such: a string, no blanks around it (a newline would reach the file),
+        no IPv6 zone index (Python accepts any text after "%", the daemons do not), no integer standing for an address."""
+        if not isinstance(value, str):
+            self.error(path, 'is not an IP address written as a string: %r' % (safe(value),), fix, host)
+            return None
+        if '%' in value:
+            self.error(path, 'has an IPv6 zone index (%r): no daemon here reads one' % (safe(value),),
+                       fix + ' (without the "%zone" part)', host)
+            return None
         try:
-            return ipaddress.ip_address(str(value).strip()) if isinstance(value, str) else ipaddress.ip_address(value)
-        except (ValueError, TypeError):
+            return ipaddress.ip_address(value)
+        except ValueError:
             self.error(path, 'is not a valid IP address: %r' % (safe(value),), fix, host)
             return None
 

@@ -321,3 +321,15 @@ def test_a_sound_group_tree_passes():
     tree = _tree(model.groups, web_directors={'backend': 'keepalived', 'cluster_name': 'web'},
                  api_directors={'backend': 'keepalived', 'cluster_name': 'api'})
     assert Model(model.hostvars, model.groups, group_tree=tree).errors == []
+
+
+@pytest.mark.parametrize('value', ['203.0.113.100\n', ' 203.0.113.100', 'fe80::1%$(reboot)', 'fe80::1%eth0', 3405803876, '203.0.113.0100'],
+                         ids=repr)
+def test_addresses_are_strings_without_blanks_zone_indexes_or_integers(value):
+    assert_refused(build(svc(vip=value)), 'lvs_virtual_services[0].vip')
+
+
+def test_the_default_sender_is_a_valid_address_for_every_cluster_name():
+    for name in ('web', 'web_1', '-x-', '_'):
+        model = build(cl(lvs_cluster_name=name, lvs_notification_email=['ops@example.com']))
+        assert not [e for e in model.errors if 'email' in e.path], name
