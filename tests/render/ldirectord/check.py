@@ -462,7 +462,7 @@ def resource_scripts(files, out):
         '"$0" 2001:db8::1/128/dum0 status >/dev/null 2>&1; r="$r $?"; '  # 2: not IPv4
         '"$0" "192.0.2.100/32/dum0;reboot" status >/dev/null 2>&1; r="$r $?"; '  # 2: not an interface name
         '"$0" 192.0.2.100/32/dum0/x status >/dev/null 2>&1; r="$r $?"; '  # 2: four fields
-        '"$0" 192.0.2.100/32/dum0123456789ab status >/dev/null 2>&1; r="$r $?"; '  # 2: 16 characters (IFNAMSIZ)
+        '"$0" 192.0.2.100/32/dum0123456789abc status >/dev/null 2>&1; r="$r $?"; '  # 2: 16 characters (IFNAMSIZ)
         'echo "$r"')
     proc = subprocess.run(['timeout', '30', 'unshare', '--net', 'sh', '-c', script, vip],
                           capture_output=True, text=True, check=False)

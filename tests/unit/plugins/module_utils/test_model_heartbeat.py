@@ -471,6 +471,17 @@ def test_resource_scripts_print_only_quoted_role_paths():
         assert '{%' not in text and 'eval' not in text.split() and '__director_heartbeat_ldirectord_model' not in text, name
 
 
+def test_timeouts_drop_in_prints_integers_only():
+    """The systemd drop-in runs ipvsadm: it prints the role's ipvsadm path and the view's integers, nothing else."""
+    with open(os.path.join(ROLE, 'templates', 'heartbeat-ipvs-timeouts.conf.j2')) as handle:
+        text = handle.read()
+    assert sorted(e.strip() for e in re.findall(r'{{(.*?)}}', text, re.S)) == [
+        '__director_heartbeat_ldirectord_model.view.ipvs_timeouts | join(\' \')', 'ansible_managed | comment',
+        'director_heartbeat_ldirectord_ipvsadm_bin']
+    timeouts = view_of(cluster_with(lvs_timeouts={'tcp': '900', 'tcpfin': 120}))['ipvs_timeouts']
+    assert timeouts == [900, 120, 0] and all(type(t) is int for t in timeouts)
+
+
 def test_haresources_arguments_are_checked_words():
     services = [service(), service(name='api', vip='192.0.2.101', port=8080)]
     view = view_of(cluster_with(services=services, lvs_interface='eth0.100'))
