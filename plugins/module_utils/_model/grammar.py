@@ -273,6 +273,8 @@ class Checker(object):
                        % (safe(value),), 'write e.g. %s' % example, host)
             return None
         reason = ABS_PATH.check(words[0])
+        if reason is None and words[0].endswith('/'):
+            reason = 'is not an absolute path of a program: it names a directory'
         if reason is not None:
             self.error(path, 'its program %s (got %r)' % (reason, safe(words[0])),
                        'start with the absolute path of the program, e.g. %s' % example.split(' ')[0], host)

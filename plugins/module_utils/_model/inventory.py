@@ -11,7 +11,7 @@ __metaclass__ = type
 import copy
 import difflib
 
-from ansible_collections.lvs.cluster.plugins.module_utils._model import realserver, relations
+from ansible_collections.lvs.cluster.plugins.module_utils._model import keepalived, realserver, relations
 from ansible_collections.lvs.cluster.plugins.module_utils._model.cluster import BACKEND_MODULES, cluster_settings, host_address
 from ansible_collections.lvs.cluster.plugins.module_utils._model.grammar import Checker, safe
 from ansible_collections.lvs.cluster.plugins.module_utils._model.words import DIRECTORS_GROUP, PLAYBOOK_VAR_PREFIXES, READ_VARS, REALSERVERS_GROUP, SECRET_KEYS
@@ -234,7 +234,7 @@ class Model(object):
         cluster = self.clusters[name]
         me = dict(self._director_entry[(name, host)])
         me['peers'] = [e['address'] for e in cluster['directors'] if e['host'] != host]
-        me['router_id'] = cluster['keepalived']['router_id'] or host
+        me['router_id'] = keepalived.router_id_of(cluster, host)
         return cluster, me
 
     def backend_view(self, host):

@@ -440,15 +440,22 @@ def _firewall(cluster, me, inside):
             'firewalld_peer_rules': rich4 + rich6, 'firewalld_inside_rules': inside_rich, 'firewalld_owned': FIREWALLD_OWNED}
 
 
+def router_id_of(cluster, host):
+    """The router_id of director ``host``: lvs_keepalived.router_id, unless it is unset or names another director of
+    the cluster (then each director uses its own inventory name, so no two directors share one)."""
+    configured = cluster['keepalived'].get('router_id')
+    if not configured or configured in set(d['host'] for d in cluster.get('directors', [])):
+        return host
+    return configured
+
+
 def view(cluster, me):
     """The plain data this backend's templates print for director ``me`` of ``cluster``."""
     ka = cluster['keepalived']
     name = cluster['name']
     family = _family(me['address'])
     me = dict(me, family=family, peers=[str(p) for p in me.get('peers', [])])
-    directors = set(d['host'] for d in cluster.get('directors', []))
-    # a router_id naming another director (or none at all) falls back to this director's own name
-    router_id = me['host'] if not ka.get('router_id') or ka['router_id'] in directors else ka['router_id']
+    router_id = router_id_of(cluster, me['host'])
     # keepalived clears an initial MASTER state when nopreempt, preempt_delay or AH is used: BACKUP everywhere then
     state = me['state'] if ka['preempt'] and not ka['preempt_delay'] and ka['auth_type'] != 'AH' else 'BACKUP'
     inside = _uses_inside(cluster)

@@ -144,6 +144,8 @@ def test_misc_path_is_an_argument_list():
 
 @pytest.mark.parametrize('value,words', [
     ('check_app', 'absolute path'),
+    ('/usr/bin/', 'absolute path'),
+    ('/', 'absolute path'),
     ('/usr/bin/../../bin/sh -c id', '".." component'),
     ('/usr/local/bin/check  two', 'empty word'),
     ('/usr/local/bin/check "quoted arg"', 'argument 1'),
