@@ -29,7 +29,7 @@ expected=(
   "Enable IP forwarding for NAT (both directors)"
   "Install the lvs.cf checker"
   "Write lvs.cf (identical on both directors)"
-  "Set the web console password with piranha-passwd"
+  "Write the web console password file"
   "Enable and start the web console"
   "Stop and disable the web console"
   "Enable and start pulse"

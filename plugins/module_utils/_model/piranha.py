@@ -198,6 +198,42 @@ def cluster_rules(chk, cluster):
                           % BLOCK_NAME.check(rs['host']), 'rename the host', rs['host'])
 
 
+ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+
+
+def apr1(password, salt):
+    """Apache's "$apr1$" MD5 password hash (what ``htpasswd -m`` writes), with an 8-character ``salt`` of ITOA64."""
+    pw, sb, magic = password.encode('utf-8'), salt.encode('ascii'), b'$apr1$'
+    alt = hashlib.md5(pw + sb + pw).digest()
+    ctx = pw + magic + sb
+    for left in range(len(pw), 0, -16):
+        ctx += alt[:min(16, left)]
+    i = len(pw)
+    while i:
+        ctx += b'\x00' if i & 1 else pw[:1]
+        i >>= 1
+    final = hashlib.md5(ctx).digest()
+    for i in range(1000):
+        final = hashlib.md5((pw if i & 1 else final) + (sb if i % 3 else b'') + (pw if i % 7 else b'') + (final if i & 1 else pw)).digest()
+
+    def to64(value, count):
+        out = ''
+        for _ in range(count):
+            out += ITOA64[value & 0x3f]
+            value >>= 6
+        return out
+    groups = ((0, 6, 12), (1, 7, 13), (2, 8, 14), (3, 9, 15), (4, 10, 5))
+    text = ''.join(to64((final[a] << 16) | (final[b] << 8) | final[c], 4) for a, b, c in groups)
+    return '$apr1$%s$%s' % (salt, text + to64(final[11], 2))
+
+
+def gui_password_hash(cluster_name, password):
+    """The console password's hash, with a salt derived from the cluster name and the password: the same password gives
+    the same line on every run (idempotent file), different clusters give different hashes."""
+    seed = hashlib.sha256(('lvs.cluster piranha-gui salt %s %s' % (cluster_name, password)).encode('utf-8')).digest()
+    return apr1(password, ''.join(ITOA64[b & 0x3f] for b in seed[:8]))
+
+
 def _netmask(prefix):
     return str(ipaddress.IPv4Network('0.0.0.0/%d' % prefix).netmask)
 
@@ -287,10 +323,8 @@ def view(cluster, me):
     out = {'global': glob, 'nat_router': nat_router, 'virtuals': virtuals}
     digest = hashlib.sha1(json.dumps(out, sort_keys=True).encode('utf-8')).hexdigest()
     out['serial_no'] = int(digest[:7], 16) + 1
-    # Not part of lvs.cf (so not of serial_no): the web console, and a salted SHA-256 of its password that the role keeps
-    # in a 0600 stamp file to set the password only when it changes (salted with the cluster name so that equal
-    # passwords of different clusters give different stamps).
-    password = pi['gui_password'] if pi['gui'] and isinstance(pi['gui_password'], str) else ''
-    out['gui'] = {'enabled': pi['gui'], 'password_stamp': hashlib.sha256(
-        ('lvs.cluster piranha-gui %s %s' % (cluster['name'], password)).encode('utf-8')).hexdigest()}
+    # Not part of lvs.cf (so not of serial_no): the web console and its password file line (user piranha, as
+    # piranha-passwd writes it with htpasswd), hashed here on the controller so the password is on no command line.
+    gui = pi['gui'] and isinstance(pi['gui_password'], str)
+    out['gui'] = {'enabled': pi['gui'], 'htpasswd': 'piranha:%s' % gui_password_hash(cluster['name'], pi['gui_password']) if gui else None}
     return out

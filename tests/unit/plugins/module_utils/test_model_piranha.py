@@ -10,6 +10,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import random
+import shutil
+import string
+import subprocess
 
 import pytest
 
@@ -272,11 +276,38 @@ def test_view_single_director_and_sync():
     assert [['syncdaemon', 1], ['syncd_iface', 'eth0'], ['syncd_id', 9], ['tcp_timeout', 900]] == view['global'][-4:]
 
 
-def test_view_gui_stamp_follows_the_password_not_lvs_cf():
+@pytest.mark.parametrize('password, salt, expected', [
+    # computed with `openssl passwd -apr1 -salt SALT -stdin`
+    ('pir4nha-Secret', 'Zx8Kq2Lm', '$apr1$Zx8Kq2Lm$NhNZhp51Nr4Vx1qdUS1Kg0'),
+    ('caf\u00e9 au lait!', './09AZaz', '$apr1$./09AZaz$GTD13JlthCa45LgVSSsKd1'),
+])
+def test_apr1_is_apaches(password, salt, expected):
+    assert piranha.apr1(password, salt) == expected
+
+
+def test_apr1_agrees_with_openssl_on_random_passwords():
+    openssl = shutil.which('openssl')
+    if openssl is None:
+        pytest.skip('openssl is not installed (the fixed vectors above still hold)')
+    rnd = random.Random(3)
+    for _ in range(25):
+        password = ''.join(rnd.choice(string.printable[:94]) for _ in range(rnd.randint(1, 72)))
+        salt = ''.join(rnd.choice(piranha.ITOA64) for _ in range(8))
+        proc = subprocess.run([openssl, 'passwd', '-apr1', '-salt', salt, '-stdin'], input=password + '\n', stdout=subprocess.PIPE,
+                              universal_newlines=True, check=True)
+        assert piranha.apr1(password, salt) == proc.stdout.strip(), password
+
+
+def test_view_gui_password_line_is_hashed_on_the_controller():
     hashed = view_of(cluster_with(lvs_piranha={'gui': True, 'gui_password': 'secret-1'}))
+    again = view_of(cluster_with(lvs_piranha={'gui': True, 'gui_password': 'secret-1'}))
     other = view_of(cluster_with(lvs_piranha={'gui': True, 'gui_password': 'secret-2'}))
-    assert hashed['gui']['enabled'] is True and len(hashed['gui']['password_stamp']) == 64
-    assert hashed['gui']['password_stamp'] != other['gui']['password_stamp']
+    line = hashed['gui']['htpasswd']
+    assert hashed['gui']['enabled'] is True and line.startswith('piranha:$apr1$') and line == again['gui']['htpasswd']
+    salt = line.split('$')[2]
+    assert piranha.apr1('secret-1', salt) == line[len('piranha:'):]
+    assert other['gui']['htpasswd'] != line
     assert hashed['serial_no'] == other['serial_no'] and hashed['virtuals'] == other['virtuals']
     assert 'secret-1' not in repr(hashed)
-    assert view_of()['gui']['enabled'] is False
+    assert piranha.gui_password_hash('web', 'secret-1') != piranha.gui_password_hash('shop', 'secret-1')
+    assert view_of()['gui'] == {'enabled': False, 'htpasswd': None}
