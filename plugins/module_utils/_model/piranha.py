@@ -38,8 +38,8 @@ FWMARK_MAX = _lvscf.INT_MAX
 # comment character. Virtual names are service names, whose grammar (NAME) is narrower already.
 BLOCK_NAME = Grammar('piranha block name', r'[A-Za-z0-9_.:@-]{1,255}',
                      'one word of letters, digits, "_", ".", ":", "@" or "-" (a piranha block name)', 'rs1')
-# htpasswd (called by piranha-passwd) reads at most 255 bytes; bcrypt-style hashes use only the first 72.
-GUI_PASSWORD_BYTES = (6, 72)
+# The console password is hashed here ($apr1$ MD5 reads every byte); 255 bytes is what piranha-passwd's htpasswd takes.
+GUI_PASSWORD_BYTES = (6, 255)
 
 
 def settings(chk, hv, c, backend, host):
