@@ -442,6 +442,7 @@ def _heartbeat(cluster, me):
         'deadtime': hb['deadtime'], 'initdead': hb['initdead'], 'links': links,
         'auto_failback': 'on' if hb['auto_failback'] else 'off',
         'nodes': [d['node_name'] for d in cluster['directors']],
+        'peers': list(me['peers']),
         'ping_nodes': list(hb['ping_nodes']),
         'authkey': hb['authkey'],
         # firewall: heartbeat's UDP port, from the peers (ucast) or from the segment (bcast, mcast: no source)

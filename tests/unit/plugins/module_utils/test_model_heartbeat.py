@@ -311,7 +311,7 @@ def test_view_of_a_basic_cluster():
     assert heartbeat['authkey'] == SECRET and heartbeat['logfacility'] == 'daemon'
     assert (heartbeat['udpport'], heartbeat['keepalive'], heartbeat['warntime'], heartbeat['deadtime'],
             heartbeat['initdead']) == (694, 2, 6, 10, 30)
-    assert heartbeat['firewall_sources'] == ['198.51.100.12']
+    assert heartbeat['firewall_sources'] == heartbeat['peers'] == ['198.51.100.12']
     assert view['haresources'] == {'node': 'dr1', 'resources': ['lvs-ldirectord::ldirectord.cf', 'lvs-vip::192.0.2.100/32/eth0']}
     ld = view['ldirectord']
     assert ld['global_lines'] == ['checktimeout=3', 'negotiatetimeout=3', 'checkinterval=6', 'failurecount=1', 'autoreload=no',
