@@ -111,7 +111,7 @@ def build_services(n_services, n_reals):
     """n_services TCP services on 4 VIPs x ports, each with the same n_reals DR real servers."""
     services = []
     for i in range(n_services):
-        vip = '192.0.2.%d' % (100 + i % 4)
+        vip = '203.0.113.%d' % (100 + i % 4)
         port = 10000 + i // 4
         services.append({
             'address': vip, 'port': port, 'scheduler': 'wlc',

@@ -197,19 +197,19 @@ options:
 EXAMPLES = r'''
 - name: A DR web service with two real servers
   lvs.cluster.ipvs:
-    address: 192.0.2.100
+    address: 203.0.113.100
     port: 80
     scheduler: wrr
     real_servers:
-      - address: 192.0.2.21
+      - address: 203.0.113.21
         weight: 3
-      - address: 192.0.2.22
+      - address: 203.0.113.22
     purge_real_servers: true
   become: true
 
 - name: Persistent HTTPS with NAT real servers on another port
   lvs.cluster.ipvs:
-    address: 192.0.2.100
+    address: 203.0.113.100
     port: 443
     persistence_timeout: 600
     persistence_netmask: 255.255.255.0
@@ -219,10 +219,10 @@ EXAMPLES = r'''
 
 - name: Drain one real server (weight 0), keep its connections
   lvs.cluster.ipvs:
-    address: 192.0.2.100
+    address: 203.0.113.100
     port: 80
     real_servers:
-      - address: 192.0.2.21
+      - address: 203.0.113.21
         weight: 0
   become: true
 
@@ -245,7 +245,7 @@ EXAMPLES = r'''
 - name: Remove a service
   lvs.cluster.ipvs:
     protocol: udp
-    address: 192.0.2.100
+    address: 203.0.113.100
     port: 53
     state: absent
   become: true
@@ -263,7 +263,7 @@ operations:
   returned: always
   type: list
   elements: str
-  sample: ["-A -t 192.0.2.100:80 -s wrr", "-a -t 192.0.2.100:80 -r 192.0.2.21:80 -g -w 3"]
+  sample: ["-A -t 203.0.113.100:80 -s wrr", "-a -t 203.0.113.100:80 -r 203.0.113.21:80 -g -w 3"]
 netlink:
   description: Netlink requests made by this run.
   returned: always
@@ -285,7 +285,7 @@ service:
   sample:
     family: ipv4
     protocol: tcp
-    address: 192.0.2.100
+    address: 203.0.113.100
     port: 80
     fwmark: null
     scheduler: wrr
@@ -296,9 +296,9 @@ service:
     persistence_netmask: 255.255.255.255
     persistence_engine: null
     flags: 0
-    spec: "-t 192.0.2.100:80"
+    spec: "-t 203.0.113.100:80"
     real_servers:
-      - {family: ipv4, address: 192.0.2.21, port: 80, forwarding: dr, weight: 3, u_threshold: 0, l_threshold: 0}
+      - {family: ipv4, address: 203.0.113.21, port: 80, forwarding: dr, weight: 3, u_threshold: 0, l_threshold: 0}
 modules_loaded:
   description: Kernel modules this run loaded with C(modprobe).
   returned: always

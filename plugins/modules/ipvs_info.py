@@ -71,12 +71,12 @@ EXAMPLES = r'''
 - name: Active connections of one real server
   ansible.builtin.debug:
     msg: >-
-      {{ (ipvs.services | selectattr('spec', 'eq', '-t 192.0.2.100:80') | first).real_servers
-         | selectattr('address', 'eq', '192.0.2.21') | map(attribute='active_connections') | first }}
+      {{ (ipvs.services | selectattr('spec', 'eq', '-t 203.0.113.100:80') | first).real_servers
+         | selectattr('address', 'eq', '203.0.113.21') | map(attribute='active_connections') | first }}
 
 - name: One service only, without statistics
   lvs.cluster.ipvs_info:
-    address: 192.0.2.100
+    address: 203.0.113.100
     port: 80
     stats: false
   become: true
@@ -209,10 +209,10 @@ services:
   sample:
     - family: ipv4
       protocol: tcp
-      address: 192.0.2.100
+      address: 203.0.113.100
       port: 80
       fwmark: null
-      spec: "-t 192.0.2.100:80"
+      spec: "-t 203.0.113.100:80"
       scheduler: wrr
       scheduler_flags: []
       one_packet: false
@@ -223,7 +223,7 @@ services:
       flags: 0
       real_servers:
         - family: ipv4
-          address: 192.0.2.21
+          address: 203.0.113.21
           port: 80
           forwarding: dr
           weight: 3

@@ -50,11 +50,11 @@ def operations(*services):
 
 class TestEncodeAgainstPyroute2:
     def test_service_key_bytes_equal(self):
-        svc = normalise_service('s', {'address': '192.0.2.1', 'port': 80})
+        svc = normalise_service('s', {'address': '203.0.113.1', 'port': 80})
         ours = nl.genl_message(FAMILY_ID, nl.CMD_DEL_SERVICE, 1, 1, nl.nla(nl.CMD_ATTR_SERVICE, nl.service_key_attrs(svc)))
         theirs = pyroute2_message(nl.CMD_DEL_SERVICE, [('IPVS_CMD_ATTR_SERVICE', {'attrs': [
             ('IPVS_SVC_ATTR_AF', socket.AF_INET), ('IPVS_SVC_ATTR_PROTOCOL', 6),
-            ('IPVS_SVC_ATTR_ADDR', '192.0.2.1'), ('IPVS_SVC_ATTR_PORT', 80)]})])
+            ('IPVS_SVC_ATTR_ADDR', '203.0.113.1'), ('IPVS_SVC_ATTR_PORT', 80)]})])
         assert ours == theirs
 
     def test_fwmark_key_bytes_equal(self):
@@ -65,14 +65,14 @@ class TestEncodeAgainstPyroute2:
         assert ours == theirs
 
     def test_full_service_bytes_equal(self):
-        ops = operations({'address': '192.0.2.1', 'port': 443, 'scheduler': 'sh', 'scheduler_flags': ['sh-port'],
+        ops = operations({'address': '203.0.113.1', 'port': 443, 'scheduler': 'sh', 'scheduler_flags': ['sh-port'],
                           'persistence_timeout': 600, 'persistence_netmask': '24'})
         cmd, attrs = nl._Encoder().operation(ops[0])
         assert cmd == nl.CMD_NEW_SERVICE
         ours = nl.genl_message(FAMILY_ID, cmd, 1, 1, attrs)
         theirs = pyroute2_message(nl.CMD_NEW_SERVICE, [('IPVS_CMD_ATTR_SERVICE', {'attrs': [
             ('IPVS_SVC_ATTR_AF', socket.AF_INET), ('IPVS_SVC_ATTR_PROTOCOL', 6),
-            ('IPVS_SVC_ATTR_ADDR', '192.0.2.1'), ('IPVS_SVC_ATTR_PORT', 443),
+            ('IPVS_SVC_ATTR_ADDR', '203.0.113.1'), ('IPVS_SVC_ATTR_PORT', 443),
             ('IPVS_SVC_ATTR_SCHED_NAME', 'sh'),
             ('IPVS_SVC_ATTR_FLAGS', {'flags': F_PERSISTENT | F_SCHED2, 'mask': 0xFFFFFFFF}),
             ('IPVS_SVC_ATTR_TIMEOUT', 600), ('IPVS_SVC_ATTR_NETMASK', '255.255.255.0')]})])
@@ -89,13 +89,13 @@ class TestEncodeAgainstPyroute2:
         assert svc_attrs['IPVS_SVC_ATTR_FLAGS']['flags'] == F_PERSISTENT
 
     def test_dest_add_carries_everything_the_kernel_requires(self):
-        ops = operations({'address': '192.0.2.1', 'port': 80, 'real_servers': [
+        ops = operations({'address': '203.0.113.1', 'port': 80, 'real_servers': [
             {'address': '198.51.100.7', 'port': 8080, 'forwarding': 'nat', 'weight': 9, 'u_threshold': 100, 'l_threshold': 5}]})
         cmd, attrs = nl._Encoder().operation(ops[1])
         assert cmd == nl.CMD_NEW_DEST
         msg = decoded(nl.genl_message(FAMILY_ID, cmd, 1, 1, attrs))
         svc_attrs = nested_attrs(msg, 'IPVS_CMD_ATTR_SERVICE')
-        assert svc_attrs == {'IPVS_SVC_ATTR_AF': 2, 'IPVS_SVC_ATTR_PROTOCOL': 6, 'IPVS_SVC_ATTR_ADDR': '192.0.2.1',
+        assert svc_attrs == {'IPVS_SVC_ATTR_AF': 2, 'IPVS_SVC_ATTR_PROTOCOL': 6, 'IPVS_SVC_ATTR_ADDR': '203.0.113.1',
                              'IPVS_SVC_ATTR_PORT': 80}
         dest = nested_attrs(msg, 'IPVS_CMD_ATTR_DEST')
         assert dest == {'IPVS_DEST_ATTR_ADDR': '198.51.100.7', 'IPVS_DEST_ATTR_PORT': 8080,
@@ -103,7 +103,7 @@ class TestEncodeAgainstPyroute2:
                         'IPVS_DEST_ATTR_U_THRESH': 100, 'IPVS_DEST_ATTR_L_THRESH': 5}
 
     def test_tunnel_dest(self):
-        ops = operations({'address': '192.0.2.1', 'port': 80, 'real_servers': [
+        ops = operations({'address': '203.0.113.1', 'port': 80, 'real_servers': [
             {'address': '2001:db8::7', 'forwarding': 'tun', 'tun_type': 'gue', 'tun_port': 6080, 'tun_checksum': 'remcsum'}]})
         cmd, attrs = nl._Encoder().operation(ops[1])
         dest = nested_attrs(decoded(nl.genl_message(FAMILY_ID, cmd, 1, 1, attrs)), 'IPVS_CMD_ATTR_DEST')
@@ -116,7 +116,7 @@ class TestEncodeAgainstPyroute2:
         assert struct.pack('=H', dest['IPVS_DEST_ATTR_TUN_PORT']) == struct.pack('!H', 6080)
 
     def test_dest_delete_has_only_the_identity(self):
-        ops = operations({'address': '192.0.2.1', 'port': 80, 'real_servers': [{'address': '192.0.2.7'}]})
+        ops = operations({'address': '203.0.113.1', 'port': 80, 'real_servers': [{'address': '203.0.113.7'}]})
         op = ('del_dest', ops[0][1], ops[1][2])
         cmd, attrs = nl._Encoder().operation(op)
         assert cmd == nl.CMD_DEL_DEST
@@ -124,7 +124,7 @@ class TestEncodeAgainstPyroute2:
         assert set(dest) == {'IPVS_DEST_ATTR_ADDR', 'IPVS_DEST_ATTR_PORT', 'IPVS_DEST_ATTR_ADDR_FAMILY'}
 
     def test_set_commands(self):
-        ops = operations({'address': '192.0.2.1', 'port': 80, 'real_servers': [{'address': '192.0.2.7'}]})
+        ops = operations({'address': '203.0.113.1', 'port': 80, 'real_servers': [{'address': '203.0.113.7'}]})
         enc = nl._Encoder()
         assert enc.operation(('set_service', ops[0][1], None))[0] == nl.CMD_SET_SERVICE
         assert enc.operation(('set_dest', ops[0][1], ops[1][2]))[0] == nl.CMD_SET_DEST
@@ -137,7 +137,7 @@ def kernel_service_dump(seq=7):
     stats = {'attrs': [('IPVS_STATS_ATTR_CONNS', 11), ('IPVS_STATS_ATTR_INBYTES', 1 << 40)]}
     return pyroute2_message(nl.CMD_NEW_SERVICE, [('IPVS_CMD_ATTR_SERVICE', {'attrs': [
         ('IPVS_SVC_ATTR_AF', socket.AF_INET), ('IPVS_SVC_ATTR_PROTOCOL', 17),
-        ('IPVS_SVC_ATTR_ADDR', '192.0.2.53'), ('IPVS_SVC_ATTR_PORT', 53),
+        ('IPVS_SVC_ATTR_ADDR', '203.0.113.53'), ('IPVS_SVC_ATTR_PORT', 53),
         ('IPVS_SVC_ATTR_SCHED_NAME', 'sh'),
         ('IPVS_SVC_ATTR_FLAGS', {'flags': F_PERSISTENT | F_SCHED2 | 0x2, 'mask': 0xFFFFFFFF}),
         ('IPVS_SVC_ATTR_TIMEOUT', 300), ('IPVS_SVC_ATTR_NETMASK', '255.255.255.0'),
@@ -160,19 +160,19 @@ class TestDecode:
         assert [(m[0], m[2]) for m in msgs] == [(FAMILY_ID, 7)]
         span = nl.nested_payload(data, msgs[0][3], msgs[0][4], nl.CMD_ATTR_SERVICE)
         svc = nl.decode_service(data, span[0], span[1], with_stats=True)
-        assert svc['key'] == ('udp', socket.AF_INET, '192.0.2.53', 53)
+        assert svc['key'] == ('udp', socket.AF_INET, '203.0.113.53', 53)
         assert svc['scheduler'] == 'sh'
         assert svc['flags'] == F_PERSISTENT | F_SCHED2           # hashed bit dropped
         assert svc['timeout'] == 300 and svc['netmask'] == '255.255.255.0'
         assert svc['stats']['conns'] == 11 and svc['stats']['inbytes'] == 1 << 40
 
     def test_several_messages_and_dests(self):
-        data = kernel_dest_dump('192.0.2.21', 3) + kernel_dest_dump('2001:db8::22', 0)
+        data = kernel_dest_dump('203.0.113.21', 3) + kernel_dest_dump('2001:db8::22', 0)
         found = []
         for m in nl.iter_messages(data, len(data)):
             span = nl.nested_payload(data, m[3], m[4], nl.CMD_ATTR_DEST)
             found.append(nl.decode_dest(data, span[0], span[1], socket.AF_INET))
-        assert [d['key'] for d in found] == [(socket.AF_INET, '192.0.2.21', 53), (socket.AF_INET6, '2001:db8::22', 53)]
+        assert [d['key'] for d in found] == [(socket.AF_INET, '203.0.113.21', 53), (socket.AF_INET6, '2001:db8::22', 53)]
         first = found[0]
         assert first['forwarding'] == 'dr'        # conn flags above the forwarding mask are ignored
         assert (first['weight'], first['u_threshold'], first['l_threshold']) == (3, 10, 2)
@@ -182,15 +182,15 @@ class TestDecode:
     def test_padded_kernel_address(self):
         # the kernel dumps addresses as a 16-byte union nf_inet_addr even for IPv4
         attrs = (nl.nla_u16(nl.SVC_AF, socket.AF_INET) + nl.nla_u16(nl.SVC_PROTOCOL, 6)
-                 + nl.nla(nl.SVC_ADDR, socket.inet_aton('192.0.2.9') + b'\0' * 12) + nl.nla_be16(nl.SVC_PORT, 8080)
+                 + nl.nla(nl.SVC_ADDR, socket.inet_aton('203.0.113.9') + b'\0' * 12) + nl.nla_be16(nl.SVC_PORT, 8080)
                  + nl.nla_str(nl.SVC_SCHED_NAME, 'rr') + nl.nla(nl.SVC_FLAGS, struct.pack('=II', 2, 0xFFFFFFFF))
                  + nl.nla_u32(nl.SVC_TIMEOUT, 0) + nl.nla(nl.SVC_NETMASK, b'\xff' * 4))
         svc = nl.decode_service(attrs, 0, len(attrs))
-        assert svc['address'] == '192.0.2.9' and svc['port'] == 8080 and svc['flags'] == 0
+        assert svc['address'] == '203.0.113.9' and svc['port'] == 8080 and svc['flags'] == 0
 
     def test_error_message_framing(self):
         err = struct.pack('=IHHII', 36, nl.NLMSG_ERROR, 0, 5, 0) + struct.pack('=i', -17) + struct.pack('=IHHII', 20, 0, 0, 5, 0)
-        data = err + kernel_dest_dump('192.0.2.1', 1)
+        data = err + kernel_dest_dump('203.0.113.1', 1)
         msgs = list(nl.iter_messages(data, len(data)))
         assert [(m[0], m[2]) for m in msgs] == [(nl.NLMSG_ERROR, 5), (FAMILY_ID, 8)]
         assert struct.unpack_from('=i', data, msgs[0][3] + 16)[0] == -17
@@ -247,9 +247,9 @@ class TestDestBatch:
         return nl._DestBatch(first, 0, len(first))
 
     def test_same_result_as_generic_decoder(self):
-        batch = self.learn(dest_message('192.0.2.21', 3))
+        batch = self.learn(dest_message('203.0.113.21', 3))
         assert batch.usable
-        data = b''.join(dest_message(a, w) for a, w in (('192.0.2.21', 3), ('192.0.2.22', 0),
+        data = b''.join(dest_message(a, w) for a, w in (('203.0.113.21', 3), ('203.0.113.22', 0),
                                                         ('198.51.100.250', 2147483647)))
         ok, found = batch_decode(batch, data)
         assert ok
@@ -260,26 +260,26 @@ class TestDestBatch:
         assert (dest['u_threshold'], dest['l_threshold'], dest['active_connections']) == (100, 10, 7)
 
     def test_other_layout_is_left_to_the_generic_decoder(self):
-        batch = self.learn(dest_message('192.0.2.21', 3))
+        batch = self.learn(dest_message('203.0.113.21', 3))
         # same length is not enough: one message without the tunnel attributes, then padded differently
-        other = dest_message('192.0.2.22', 3, tun=False)
-        assert batch_decode(batch, dest_message('192.0.2.21', 3) + other) == (False, {})
-        assert generic_dests(other, socket.AF_INET)[(socket.AF_INET, '192.0.2.22', 80)]['forwarding'] == 'nat'
+        other = dest_message('203.0.113.22', 3, tun=False)
+        assert batch_decode(batch, dest_message('203.0.113.21', 3) + other) == (False, {})
+        assert generic_dests(other, socket.AF_INET)[(socket.AF_INET, '203.0.113.22', 80)]['forwarding'] == 'nat'
 
     def test_other_sequence_number_or_done_is_not_decoded(self):
-        batch = self.learn(dest_message('192.0.2.21', 3))
-        stale = dest_message('192.0.2.22', 3, seq=8)
-        assert batch_decode(batch, dest_message('192.0.2.21', 3) + stale) == (False, {})
+        batch = self.learn(dest_message('203.0.113.21', 3))
+        stale = dest_message('203.0.113.22', 3, seq=8)
+        assert batch_decode(batch, dest_message('203.0.113.21', 3) + stale) == (False, {})
         done = struct.pack('=IHHII', 20, nl.NLMSG_DONE, nl.NLM_F_MULTI, 9, 0) + struct.pack('=i', 0)
         assert batch_decode(batch, done) == (False, {})
-        assert batch_decode(batch, dest_message('192.0.2.21', 3) + done) == (False, {})
+        assert batch_decode(batch, dest_message('203.0.113.21', 3) + done) == (False, {})
         assert batch_decode(batch, b'') == (False, {})
 
     def test_same_layout_in_several_buffers(self):
-        batch = self.learn(dest_message('192.0.2.21', 3))
+        batch = self.learn(dest_message('203.0.113.21', 3))
         for seq in (9, 10, 11):
-            ok, found = batch_decode(batch, dest_message('192.0.2.23', seq, seq=seq), seq=seq)
-            assert ok and found[(socket.AF_INET, '192.0.2.23', 80)]['weight'] == seq
+            ok, found = batch_decode(batch, dest_message('203.0.113.23', seq, seq=seq), seq=seq)
+            assert ok and found[(socket.AF_INET, '203.0.113.23', 80)]['weight'] == seq
 
     def test_ipv6(self):
         batch = self.learn(dest_message('2001:db8::21', 1, socket.AF_INET6))
@@ -289,11 +289,11 @@ class TestDestBatch:
         assert (socket.AF_INET6, '2001:db8::22', 80) in found
 
     def test_ipv4_and_ipv6_addresses_with_the_same_bytes(self):
-        # 192.0.2.21 padded to 16 bytes is also the IPv6 address c000:215:: - the family tells them apart
-        batch = self.learn(dest_message('192.0.2.21', 1))
-        data = dest_message('192.0.2.21', 1) + dest_message('c000:215::', 2, socket.AF_INET6)
+        # 203.0.113.21 padded to 16 bytes is also the IPv6 address cb00:7115:: - the family tells them apart
+        batch = self.learn(dest_message('203.0.113.21', 1))
+        data = dest_message('203.0.113.21', 1) + dest_message('cb00:7115::', 2, socket.AF_INET6)
         ok, found = batch_decode(batch, data)
-        assert ok and sorted(found) == [(socket.AF_INET, '192.0.2.21', 80), (socket.AF_INET6, 'c000:215::', 80)]
+        assert ok and sorted(found) == [(socket.AF_INET, '203.0.113.21', 80), (socket.AF_INET6, 'cb00:7115::', 80)]
 
     def test_message_that_is_not_a_dest_is_unusable(self):
         data = kernel_service_dump(seq=9)
@@ -301,7 +301,7 @@ class TestDestBatch:
 
     def test_repeated_or_empty_attribute_is_unusable(self):
         # a layout must account for every attribute: a repeated or an empty one goes to the generic decoder
-        attrs = kernel_dest_attrs('192.0.2.21', 3, socket.AF_INET, 80, True)
+        attrs = kernel_dest_attrs('203.0.113.21', 3, socket.AF_INET, 80, True)
         for extra in (nl.nla_u32(nl.DEST_WEIGHT, 5), nl.nla(nl.DEST_U_THRESH, b'')):
             data = nl.genl_message(FAMILY_ID, nl.CMD_NEW_DEST, nl.NLM_F_MULTI, 9,
                                    nl.nla(nl.CMD_ATTR_DEST, extra + attrs))
@@ -334,15 +334,15 @@ def generic_service(data):
 
 class TestServiceLayout:
     @pytest.mark.parametrize('kwargs', [
-        {'address': '192.0.2.1'},
-        {'address': '192.0.2.1', 'port': 443, 'sched': 'sh', 'flags': F_PERSISTENT | F_SCHED2 | 0x2, 'timeout': 600,
+        {'address': '203.0.113.1'},
+        {'address': '203.0.113.1', 'port': 443, 'sched': 'sh', 'flags': F_PERSISTENT | F_SCHED2 | 0x2, 'timeout': 600,
          'netmask': socket.inet_aton('255.255.255.0')},
         {'address': '2001:db8::1', 'af': socket.AF_INET6, 'protocol': 17, 'sched': 'rr', 'flags': 0x4 | 0x1,
          'timeout': 60, 'netmask': struct.pack('=I', 64)},
         {'fwmark': 42, 'sched': 'mh'},
         {'fwmark': 7, 'af': socket.AF_INET6, 'netmask': struct.pack('=I', 128)},
-        {'address': '192.0.2.5', 'protocol': 17, 'port': 5060, 'pe': 'sip', 'flags': 0x3, 'timeout': 300},
-        {'address': '192.0.2.6', 'protocol': 132, 'sched': 'twos'},
+        {'address': '203.0.113.5', 'protocol': 17, 'port': 5060, 'pe': 'sip', 'flags': 0x3, 'timeout': 300},
+        {'address': '203.0.113.6', 'protocol': 132, 'sched': 'twos'},
     ])
     def test_same_result_as_generic_decoder(self, kwargs):
         data = kernel_service_message(**kwargs)
@@ -358,31 +358,31 @@ class TestServiceLayout:
         assert layout.decode(data, 0, 9) == generic_service(data)
 
     def test_other_layout_or_sequence_number_is_not_decoded(self):
-        data = kernel_service_message('192.0.2.1')
+        data = kernel_service_message('203.0.113.1')
         layout = nl._ServiceLayout(data, 0, len(data))
-        assert layout.decode(kernel_service_message('192.0.2.1', seq=8), 0, 9) is None
+        assert layout.decode(kernel_service_message('203.0.113.1', seq=8), 0, 9) is None
         # same message length, another attribute length ('rr' + NUL is 3 bytes, 'wlc' + NUL 4)
-        other = kernel_service_message('192.0.2.1', sched='rr')
+        other = kernel_service_message('203.0.113.1', sched='rr')
         assert len(other) == len(data)
         assert layout.decode(other, 0, 9) is None
         # same layout, another scheduler name of the same length
-        assert layout.decode(kernel_service_message('192.0.2.1', sched='sed'), 0, 9)['scheduler'] == 'sed'
+        assert layout.decode(kernel_service_message('203.0.113.1', sched='sed'), 0, 9)['scheduler'] == 'sed'
 
     def test_unknown_attribute_is_left_to_the_generic_decoder(self):
-        data = kernel_service_message('192.0.2.1', extra=nl.nla_u32(99, 1))
+        data = kernel_service_message('203.0.113.1', extra=nl.nla_u32(99, 1))
         assert not nl._ServiceLayout(data, 0, len(data)).usable
         assert generic_service(data)['scheduler'] == 'wlc'
 
     def test_short_address_is_left_to_the_generic_decoder(self):
         attrs = (nl.nla_u16(nl.SVC_AF, socket.AF_INET) + nl.nla_u16(nl.SVC_PROTOCOL, 6)
-                 + nl.nla(nl.SVC_ADDR, socket.inet_aton('192.0.2.9')) + nl.nla_be16(nl.SVC_PORT, 80)
+                 + nl.nla(nl.SVC_ADDR, socket.inet_aton('203.0.113.9')) + nl.nla_be16(nl.SVC_PORT, 80)
                  + nl.nla_str(nl.SVC_SCHED_NAME, 'rr') + nl.nla(nl.SVC_FLAGS, struct.pack('=II', 0, 0xFFFFFFFF))
                  + nl.nla_u32(nl.SVC_TIMEOUT, 0) + nl.nla(nl.SVC_NETMASK, b'\xff' * 4))
         data = nl.genl_message(FAMILY_ID, nl.CMD_NEW_SERVICE, nl.NLM_F_MULTI, 9, nl.nla(nl.CMD_ATTR_SERVICE, attrs))
         assert not nl._ServiceLayout(data, 0, len(data)).usable
 
     def test_dest_message_is_not_a_service_layout(self):
-        data = dest_message('192.0.2.21', 1)
+        data = dest_message('203.0.113.21', 1)
         assert not nl._ServiceLayout(data, 0, len(data)).usable
 
 
@@ -403,14 +403,14 @@ class TestDumpLoops:
             theirs.send(datagram)
         return nl.IPVSNetlink(sock=ours, family=FAMILY_ID), theirs
 
-    def service(self, address='192.0.2.1'):
+    def service(self, address='203.0.113.1'):
         return normalise_service('s', {'address': address, 'port': 80})
 
     def test_dests_fast_and_generic_paths_agree(self):
-        first = [dest_message('192.0.2.%d' % i, i, seq=1) for i in range(21, 25)]
-        second = [dest_message('192.0.2.%d' % i, i, seq=2) for i in range(31, 33)]
+        first = [dest_message('203.0.113.%d' % i, i, seq=1) for i in range(21, 25)]
+        second = [dest_message('203.0.113.%d' % i, i, seq=2) for i in range(31, 33)]
         # a message of another layout in the third dump: that buffer goes through the generic decoder
-        third = [dest_message('192.0.2.41', 1, seq=3), dest_message('192.0.2.42', 2, seq=3, tun=False)]
+        third = [dest_message('203.0.113.41', 1, seq=3), dest_message('203.0.113.42', 2, seq=3, tun=False)]
         sock, peer = self.netlink([b''.join(first), done_message(1), b''.join(second), done_message(2),
                                    b''.join(third), done_message(3), done_message(4)])
         with sock, peer:
@@ -421,14 +421,14 @@ class TestDumpLoops:
         assert found[1] == generic_dests(b''.join(second), socket.AF_INET)
         assert found[2] == generic_dests(b''.join(third), socket.AF_INET)
         assert sorted(d['weight'] for d in found[0].values()) == [21, 22, 23, 24]
-        assert found[2][(socket.AF_INET, '192.0.2.42', 80)]['forwarding'] == 'nat'
+        assert found[2][(socket.AF_INET, '203.0.113.42', 80)]['forwarding'] == 'nat'
         assert found[3] == {}
 
     def test_stale_replies_are_skipped(self):
-        sock, peer = self.netlink([dest_message('192.0.2.9', 9, seq=7), dest_message('192.0.2.21', 3, seq=1),
+        sock, peer = self.netlink([dest_message('203.0.113.9', 9, seq=7), dest_message('203.0.113.21', 3, seq=1),
                                    done_message(1)])
         with sock, peer:
-            assert list(sock.dump_dests(self.service())) == [(socket.AF_INET, '192.0.2.21', 80)]
+            assert list(sock.dump_dests(self.service())) == [(socket.AF_INET, '203.0.113.21', 80)]
 
     def test_dest_dump_error(self):
         sock, peer = self.netlink([error_message(1, 3)])
@@ -438,10 +438,10 @@ class TestDumpLoops:
         assert exc.value.errno == 3
 
     def test_services_fast_and_generic_paths_agree(self):
-        messages = [kernel_service_message('192.0.2.%d' % i, seq=1) for i in range(1, 5)]
+        messages = [kernel_service_message('203.0.113.%d' % i, seq=1) for i in range(1, 5)]
         messages += [kernel_service_message(fwmark=5, sched='rr', seq=1),
                      kernel_service_message('2001:db8::1', af=socket.AF_INET6, netmask=struct.pack('=I', 128), seq=1),
-                     kernel_service_message('192.0.2.9', seq=1, extra=nl.nla_u32(99, 1))]
+                     kernel_service_message('203.0.113.9', seq=1, extra=nl.nla_u32(99, 1))]
         sock, peer = self.netlink([b''.join(messages[:3]), b''.join(messages[3:]), done_message(1)])
         with sock, peer:
             table = sock.dump_services()
@@ -450,8 +450,8 @@ class TestDumpLoops:
 
 
 def test_set_service_keeps_persistence_engine():
-    svc = normalise_service('s', {'protocol': 'udp', 'address': '192.0.2.1', 'port': 5060, 'scheduler': 'rr'})
-    current = {'key': svc['key'], 'af': socket.AF_INET, 'protocol': 'udp', 'address': '192.0.2.1', 'port': 5060,
+    svc = normalise_service('s', {'protocol': 'udp', 'address': '203.0.113.1', 'port': 5060, 'scheduler': 'rr'})
+    current = {'key': svc['key'], 'af': socket.AF_INET, 'protocol': 'udp', 'address': '203.0.113.1', 'port': 5060,
                'fwmark': None, 'scheduler': 'wlc', 'flags': F_PERSISTENT, 'timeout': 300, 'netmask': '255.255.255.255',
                'pe_name': 'sip', 'dests': {}}
     ops, dummy = plan({svc['key']: current}, [svc])

@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.lvs.cluster.plugins.module_utils._model import Model, redact
 
 SERVICE = {
-    'name': 'www', 'vip': '192.0.2.100', 'port': 80, 'protocol': 'tcp', 'scheduler': 'rr', 'forwarding': 'dr',
+    'name': 'www', 'vip': '203.0.113.100', 'port': 80, 'protocol': 'tcp', 'scheduler': 'rr', 'forwarding': 'dr',
     'health_check': {'type': 'http', 'path': '/', 'status_code': 200},
 }
 CLUSTER = {
@@ -32,11 +32,11 @@ def inventory(cluster=None, dr_extra=None, rs_extra=None, extra_groups=None, n_d
     for i in range(1, n_directors + 1):
         host = 'dr%d' % i
         directors.append(host)
-        hostvars[host] = dict(cluster, ansible_host='192.0.2.1%d' % i)
+        hostvars[host] = dict(cluster, ansible_host='203.0.113.1%d' % i)
         hostvars[host].update((dr_extra or {}).get(host, {}))
     for i in (1, 2):
         host = 'rs%d' % i
-        hostvars[host] = {'ansible_host': '192.0.2.2%d' % i}
+        hostvars[host] = {'ansible_host': '203.0.113.2%d' % i}
         hostvars[host].update((rs_extra or {}).get(host, {}))
     groups = {'all': directors + ['rs1', 'rs2'], 'lvs_directors': directors, 'web_directors': directors,
               'lvs_realservers': ['rs1', 'rs2'], 'web_realservers': ['rs1', 'rs2']}
@@ -76,18 +76,18 @@ def test_valid_seed_topology_resolves():
     assert cluster['backend'] == 'keepalived'
     assert [d['host'] for d in cluster['directors']] == ['dr1', 'dr2']
     assert me['role'] == 'primary' and me['state'] == 'MASTER' and me['priority'] == 150
-    assert me['peers'] == ['192.0.2.12']
+    assert me['peers'] == ['203.0.113.12']
     assert me['router_id'] == 'dr1' and model.director_view('dr2')[1]['router_id'] == 'dr2'
     me2 = model.director_view('dr2')[1]
     assert me2['role'] == 'backup' and me2['state'] == 'BACKUP' and me2['priority'] == 100
     svc = cluster['virtual_services'][0]
     assert svc['real_servers'] == [
-        {'host': 'rs1', 'address': '192.0.2.21', 'port': 80, 'weight': 1},
-        {'host': 'rs2', 'address': '192.0.2.22', 'port': 80, 'weight': 1},
+        {'host': 'rs1', 'address': '203.0.113.21', 'port': 80, 'weight': 1},
+        {'host': 'rs2', 'address': '203.0.113.22', 'port': 80, 'weight': 1},
     ]
     assert svc['health_check']['port'] == 80 and svc['health_check']['retry'] == 3
     rs = model.realserver_view('rs1')
-    assert rs['vips'] == [{'vip': '192.0.2.100', 'prefix': 32, 'family': 4, 'forwarding': 'dr'}]
+    assert rs['vips'] == [{'vip': '203.0.113.100', 'prefix': 32, 'family': 4, 'forwarding': 'dr'}]
     assert rs['forwarding'] == ['dr']
 
 
@@ -112,10 +112,10 @@ def test_two_clusters_in_one_inventory():
     hv, groups = inventory()
     other = dict(copy.deepcopy(CLUSTER), lvs_cluster_name='api', lvs_keepalived={'vrid': 52, 'auth_pass': 'x'},
                  lvs_realserver_group='api_realservers')
-    other['lvs_virtual_services'] = [dict(SERVICE, vip='192.0.2.101')]
-    for host, addr in (('dr3', '192.0.2.13'), ('dr4', '192.0.2.14')):
+    other['lvs_virtual_services'] = [dict(SERVICE, vip='203.0.113.101')]
+    for host, addr in (('dr3', '203.0.113.13'), ('dr4', '203.0.113.14')):
         hv[host] = dict(other, ansible_host=addr)
-    hv['rs9'] = {'ansible_host': '192.0.2.29'}
+    hv['rs9'] = {'ansible_host': '203.0.113.29'}
     groups['lvs_directors'] += ['dr3', 'dr4']
     groups['lvs_realservers'] += ['rs9']
     groups['api_realservers'] = ['rs9']
@@ -123,7 +123,7 @@ def test_two_clusters_in_one_inventory():
     assert model.errors == []
     assert sorted(model.clusters) == ['api', 'web']
     assert model.director_view('dr3')[1]['role'] == 'primary'
-    assert model.director_view('dr3')[1]['peers'] == ['192.0.2.14']
+    assert model.director_view('dr3')[1]['peers'] == ['203.0.113.14']
 
 
 @pytest.mark.parametrize('nat, prefix, error', [
@@ -184,7 +184,7 @@ BAD = [
      'lvs_director_role', 'several primaries'),
     ('bad role', lambda: inventory(dr_extra={'dr2': {'lvs_director_role': 'master'}}), 'hostvars[dr2].lvs_director_role',
      'primary or backup'),
-    ('vip invalid', lambda: inventory(with_service(vip='192.0.2.300')), 'lvs_virtual_services[0].vip', 'not a valid IP'),
+    ('vip invalid', lambda: inventory(with_service(vip='203.0.113.300')), 'lvs_virtual_services[0].vip', 'not a valid IP'),
     ('port zero', lambda: inventory(with_service(port=0)), 'lvs_virtual_services[0].port', 'between 1 and 65535'),
     ('port and fwmark', lambda: inventory(with_service(fwmark=3)), 'lvs_virtual_services[0].port', 'exactly one'),
     ('neither port nor fwmark', lambda: inventory(with_service(port=None)), 'lvs_virtual_services[0].port', 'exactly one'),
@@ -248,7 +248,7 @@ BAD = [
     ('sorry server address', lambda: inventory(with_service(sorry_server={'address': 'nowhere'})),
      'lvs_virtual_services[0].sorry_server.address', 'not a valid IP'),
     ('no directors', lambda: ({}, {'lvs_directors': [], 'lvs_realservers': []}), 'groups.lvs_directors', 'no director'),
-    ('same director address', lambda: inventory(dr_extra={'dr2': {'ansible_host': '192.0.2.11'}}), 'hostvars[dr2].lvs_address',
+    ('same director address', lambda: inventory(dr_extra={'dr2': {'ansible_host': '203.0.113.11'}}), 'hostvars[dr2].lvs_address',
      'same address'),
     ('cluster vars differ', lambda: inventory(dr_extra={'dr2': {'lvs_interface': 'eth1'}}), 'lvs_cluster_name',
      'cluster variables differ'),
@@ -275,7 +275,7 @@ BAD = [
                                                 lvs_keepalived={'auth_pass': 'x', 'track_scripts': [
                                                     {'name': 'chk', 'script': '/bin/true', 'weight': 10}]})),
      'lvs_keepalived.track_scripts[0].weight', 'must be 0'),
-    ('dr sorry port', lambda: inventory(with_service(sorry_server={'address': '192.0.2.50', 'port': 8080})),
+    ('dr sorry port', lambda: inventory(with_service(sorry_server={'address': '203.0.113.50', 'port': 8080})),
      'lvs_virtual_services[0].sorry_server.port', 'virtual port'),
     ('piranha ipv6', lambda: inventory(dict(with_service(vip='2001:db8::100'), lvs_backend='piranha')),
      'lvs_virtual_services[0].vip', 'only IPv4'),
@@ -314,9 +314,9 @@ def test_a_problem_reached_twice_is_reported_once():
 def test_shared_real_server_problem_belongs_to_each_cluster():
     hv, groups = inventory(rs_extra={'rs1': {'lvs_weight': -3}})
     other = dict(copy.deepcopy(CLUSTER), lvs_cluster_name='api', lvs_keepalived={'vrid': 52, 'auth_pass': 'x'})
-    other['lvs_virtual_services'] = [dict(SERVICE, vip='192.0.2.101')]
-    hv['dr3'] = dict(other, ansible_host='192.0.2.13')
-    hv['dr4'] = dict(other, ansible_host='192.0.2.14')
+    other['lvs_virtual_services'] = [dict(SERVICE, vip='203.0.113.101')]
+    hv['dr3'] = dict(other, ansible_host='203.0.113.13')
+    hv['dr4'] = dict(other, ansible_host='203.0.113.14')
     groups['lvs_directors'] += ['dr3', 'dr4']
     model = Model(hv, groups)
     for director in ('dr1', 'dr3'):
@@ -341,9 +341,9 @@ def test_unknown_key_fix_points_to_the_right_place(cluster, path, fix):
 def test_vrid_collision_across_clusters_on_one_segment():
     hv, groups = inventory()
     other = dict(copy.deepcopy(CLUSTER), lvs_cluster_name='api')
-    other['lvs_virtual_services'] = [dict(SERVICE, vip='192.0.2.101')]
-    hv['dr3'] = dict(other, ansible_host='192.0.2.13')
-    hv['dr4'] = dict(other, ansible_host='192.0.2.14')
+    other['lvs_virtual_services'] = [dict(SERVICE, vip='203.0.113.101')]
+    hv['dr3'] = dict(other, ansible_host='203.0.113.13')
+    hv['dr4'] = dict(other, ansible_host='203.0.113.14')
     groups['lvs_directors'] += ['dr3', 'dr4']
     errors = errors_of(hv, groups)
     assert any(e.path == 'lvs_keepalived.vrid' and 'VRID 51' in str(e) for e in errors)
@@ -356,9 +356,9 @@ def test_vrid_collision_across_clusters_on_one_segment():
 def test_errors_for_a_host_are_those_of_its_cluster():
     hv, groups = inventory()
     other = dict(copy.deepcopy(CLUSTER), lvs_cluster_name='api', lvs_keepalived={'vrid': 52, 'auth_pass': 'x'})
-    other['lvs_virtual_services'] = [dict(SERVICE, vip='192.0.2.101', port=0)]
-    hv['dr3'] = dict(other, ansible_host='192.0.2.13')
-    hv['dr4'] = dict(other, ansible_host='192.0.2.14')
+    other['lvs_virtual_services'] = [dict(SERVICE, vip='203.0.113.101', port=0)]
+    hv['dr3'] = dict(other, ansible_host='203.0.113.13')
+    hv['dr4'] = dict(other, ansible_host='203.0.113.14')
     groups['lvs_directors'] += ['dr3', 'dr4']
     model = Model(hv, groups)
     assert [e.path for e in model.errors_for('dr3')] == ['lvs_virtual_services[0].port']

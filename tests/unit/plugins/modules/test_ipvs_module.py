@@ -71,21 +71,21 @@ class TestDesiredState:
         return params
 
     def test_single(self):
-        desired, single = ipvs_module.desired_state(self.params(address='192.0.2.1', port=80, real_servers=[
-            {'address': '192.0.2.2', 'weight': '2'}]))
+        desired, single = ipvs_module.desired_state(self.params(address='203.0.113.1', port=80, real_servers=[
+            {'address': '203.0.113.2', 'weight': '2'}]))
         assert single is True
-        assert desired[0]['key'] == ('tcp', 2, '192.0.2.1', 80)
+        assert desired[0]['key'] == ('tcp', 2, '203.0.113.1', 80)
         assert desired[0]['real_servers'][0]['weight'] == 2
 
     def test_bulk(self):
         desired, single = ipvs_module.desired_state(self.params(services=[
-            {'address': '192.0.2.1', 'port': 80}, {'fwmark': 3, 'state': 'absent'}]))
+            {'address': '203.0.113.1', 'port': 80}, {'fwmark': 3, 'state': 'absent'}]))
         assert single is False
-        assert [s['key'] for s in desired] == [('tcp', 2, '192.0.2.1', 80), ('fwm', 2, 3)]
+        assert [s['key'] for s in desired] == [('tcp', 2, '203.0.113.1', 80), ('fwm', 2, 3)]
 
     def test_bulk_excludes_single_options(self):
         with pytest.raises(IPVSError, match='services cannot be combined with the single-service options address, port'):
-            ipvs_module.desired_state(self.params(services=[], address='192.0.2.1', port=80))
+            ipvs_module.desired_state(self.params(services=[], address='203.0.113.1', port=80))
 
     def test_nothing_given(self):
         with pytest.raises(IPVSError, match='one of address'):
@@ -94,13 +94,13 @@ class TestDesiredState:
 
 class TestMain:
     @pytest.mark.parametrize('args, message', [
-        ({'address': '192.0.2.1'}, 'parameters are required together: address, port'),
-        ({'address': '192.0.2.1', 'port': 80, 'fwmark': 1}, 'mutually exclusive: address|fwmark'),
-        ({'address': '192.0.2.1', 'port': 80, 'scheduler': 'fifo'}, 'value of scheduler must be one of'),
+        ({'address': '203.0.113.1'}, 'parameters are required together: address, port'),
+        ({'address': '203.0.113.1', 'port': 80, 'fwmark': 1}, 'mutually exclusive: address|fwmark'),
+        ({'address': '203.0.113.1', 'port': 80, 'scheduler': 'fifo'}, 'value of scheduler must be one of'),
         ({'address': 'www.example.com', 'port': 80}, "service.address: 'www.example.com' is not an IPv4 or IPv6 address"),
-        ({'services': [{'address': '192.0.2.1', 'port': 80, 'real_servers': [{'address': '192.0.2.2', 'wieght': 1}]}]},
+        ({'services': [{'address': '203.0.113.1', 'port': 80, 'real_servers': [{'address': '203.0.113.2', 'wieght': 1}]}]},
          'services[0].real_servers[0]: unsupported option wieght'),
-        ({'services': [{'address': '192.0.2.1', 'port': 80}, {'address': '192.0.2.1', 'port': 80}]}, 'listed twice'),
+        ({'services': [{'address': '203.0.113.1', 'port': 80}, {'address': '203.0.113.1', 'port': 80}]}, 'listed twice'),
         ({}, 'one of address (with port), fwmark or services is required'),
     ])
     def test_fails_cleanly(self, args, message, capsys):
@@ -121,7 +121,7 @@ class TestMain:
             gc.enable()
 
     def test_info_rejects_partial_selector(self, capsys):
-        result = run_module(ipvs_info_module, {'address': '192.0.2.1'}, capsys)
+        result = run_module(ipvs_info_module, {'address': '203.0.113.1'}, capsys)
         assert result['failed'] is True
         assert 'address, port' in result['msg']
 
@@ -138,7 +138,7 @@ class TestInvocation:
         monkeypatch.setattr(ipvs_module, 'open_ipvs', lambda module, load, probe: (None, False))
         module = type('M', (), {})()
         module.params = dict((name, opt.get('default')) for name, opt in ipvs_module.argument_spec().items())
-        module.params['services'] = [{'address': '192.0.2.1', 'port': p, 'state': 'absent'} for p in range(1, 202)]
+        module.params['services'] = [{'address': '203.0.113.1', 'port': p, 'state': 'absent'} for p in range(1, 202)]
         module.params['load_modules'] = False
         module.check_mode = True
         module._diff = False
