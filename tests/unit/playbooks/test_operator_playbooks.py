@@ -8,13 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import glob
+import importlib
 import os
 import re
 
 import pytest
 import yaml
-
-from ansible_collections.lvs.cluster.plugins.filter.ipvs_adapter import FILTERS
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 YAML_FILES = sorted(glob.glob(os.path.join(ROOT, 'playbooks', '**', '*.yml'), recursive=True)
@@ -77,7 +76,11 @@ def test_every_lvs_cluster_name_exists():
     modules = set(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(ROOT, 'plugins', 'modules', '*.py')))
     actions = set(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(ROOT, 'plugins', 'action', '*.py')))
     roles = set(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, 'roles', '*')))
-    known = modules | actions | roles | set(FILTERS)
+    filters = set()
+    for path in glob.glob(os.path.join(ROOT, 'plugins', 'filter', '*.py')):
+        plugin = importlib.import_module('ansible_collections.lvs.cluster.plugins.filter.' + os.path.basename(path)[:-3])
+        filters.update(plugin.FilterModule().filters())
+    known = modules | actions | roles | filters
     unknown = set()
     for path in YAML_FILES:
         with open(path) as f:
