@@ -15,8 +15,8 @@ ip link set lo up
 ip link add eth0 type veth peer name eth1
 ip link set eth0 up
 ip link set eth1 up
-ip addr add 192.0.2.11/24 dev eth0
-ip addr add 192.0.2.12/24 dev eth0
+ip addr add 203.0.113.11/24 dev eth0
+ip addr add 203.0.113.12/24 dev eth0
 ip -6 addr add 2001:db8::11/64 dev eth0 nodad
 ip addr add 198.51.100.2/24 dev eth1
 exec keepalived -t -l -f "$conf"
