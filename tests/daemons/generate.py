@@ -62,6 +62,10 @@ PRINTABLE = ''.join(chr(c) for c in range(0x20, 0x7f))
 ALNUM = string.ascii_letters + string.digits
 LOWER_ALNUM = string.ascii_lowercase + string.digits
 
+# Interface names that mean something to a program on the way: ip(8) keyword abbreviations, words heartbeat's
+# ResourceManager looks for in a resource's status output (OK, running), dots, the longest Linux name.
+IFNAME_EDGES = ('b', 'dev', 'mtu', 'OK', 'ok0', 'Running1', 'not', 'eth0.100', 'a.b-c_d', 'e123456789abcde', 'x', 'help')
+
 # Candidate alphabets (a superset of what the model's grammars allow; the prober keeps what the model accepts).
 CANDIDATES = {
     'name': ALNUM + '_.-',
@@ -362,7 +366,10 @@ class Gen(object):
         hi = self.probe.max_len(path, lambda n: 'e' * n, limit=64)
 
         def make():
-            value = self.word(alphabet, 1, hi, first=string.ascii_letters)
+            if self.chance(self.edge / 3):
+                value = self.pick(IFNAME_EDGES)
+            else:
+                value = self.word(alphabet, 1, hi, first=string.ascii_letters)
             return value if value not in avoid and value not in ('lo', '.', '..') and self.probe.accepts(path, value) else None
         for _ in range(100):
             value = self.unique('ifname', make)

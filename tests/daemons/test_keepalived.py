@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -34,10 +35,16 @@ def test_keepalived_accepts_every_director_file(seed):
     inv, where, model_path = valid_inventory('keepalived', seed)
     files = render.render_all('keepalived', inv, model_dir('keepalived', seed))
     failures = []
+
+    def judge(host):
+        addresses = [(inv.interfaces[0], director_address(inv, host))]
+        return judges.keepalived_judge(files[host]['keepalived.conf'], inv.interfaces, addresses, inv.users, inv.scripts)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each judge is a keepalived process: two at a time
+        answers = dict(zip(inv.directors, pool.map(judge, inv.directors)))
     for host in inv.directors:
         conf = files[host]['keepalived.conf']
-        addresses = [(inv.interfaces[0], director_address(inv, host))]
-        clean, rc, output, warnings = judges.keepalived_judge(conf, inv.interfaces, addresses, inv.users, inv.scripts)
+        clean, rc, output, warnings = answers[host]
         with open(os.path.join(os.path.dirname(conf), 'keepalived-t.out'), 'w') as dst:
             dst.write('exit %d\n%s\n' % (rc, output))
         if not clean:
