@@ -30,13 +30,11 @@ def _load(path):
 def _strings_and_lists(node):
     if isinstance(node, dict):
         for value in node.values():
-            for item in _strings_and_lists(value):
-                yield item
+            yield from _strings_and_lists(value)
     elif isinstance(node, list):
         yield node
         for value in node:
-            for item in _strings_and_lists(value):
-                yield item
+            yield from _strings_and_lists(value)
     elif isinstance(node, str):
         yield node
 

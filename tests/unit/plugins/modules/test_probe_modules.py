@@ -160,7 +160,7 @@ def segment():
         yield ns
     finally:
         for name in ns.values():
-            subprocess.run(['ip', 'netns', 'del', name], capture_output=True)
+            subprocess.run(['ip', 'netns', 'del', name], capture_output=True, check=False)
 
 
 BOOT = '''
@@ -177,7 +177,8 @@ vip_probe.main()
 def probe_in(ns, args, check_mode=False):
     """Run lvs.cluster.vip_probe in namespace `ns` as Ansible would (arguments as JSON), return its result."""
     payload = json.dumps({'ANSIBLE_MODULE_ARGS': dict(args, _ansible_check_mode=check_mode)})
-    run = subprocess.run(['ip', 'netns', 'exec', ns, sys.executable, '-c', BOOT, payload], capture_output=True, text=True, timeout=60)
+    run = subprocess.run(['ip', 'netns', 'exec', ns, sys.executable, '-c', BOOT, payload], capture_output=True, text=True, timeout=60,
+                         check=False)
     assert run.stdout, run.stderr
     return json.loads(run.stdout)
 
@@ -205,10 +206,10 @@ def test_holders_nobody_other_both_here(segment):
         out = probe_in(segment['a'], holders_args(VIP))
         assert out['vips'][VIP]['count'] == 2 and out['ok'] is False
     finally:
-        subprocess.run(['ip', '-n', segment['b'], 'addr', 'del', VIP + '/32', 'dev', 'eth0'], capture_output=True)
+        subprocess.run(['ip', '-n', segment['b'], 'addr', 'del', VIP + '/32', 'dev', 'eth0'], capture_output=True, check=False)
     out = probe_in(segment['a'], dict(holders_args(VIP), source=None), check_mode=True)  # RFC 5227 probe; reads only
     assert out['ok'] and out['vips'][VIP]['local'] and out['vips'][VIP]['remote'] == []
-    subprocess.run(['ip', '-n', segment['a'], 'addr', 'del', VIP + '/32', 'dev', 'eth0'], capture_output=True)
+    subprocess.run(['ip', '-n', segment['a'], 'addr', 'del', VIP + '/32', 'dev', 'eth0'], capture_output=True, check=False)
 
 
 def test_holders_ipv6_is_local_only(segment):
@@ -231,7 +232,7 @@ def test_release_measures_the_switch_to_the_other_host(segment):
         assert out['changed'] and out['trigger_rc'] == 0 and out['missing'] == []
         assert 0.8 <= out["seconds"] < 3.0 and out['vips'][VIP] == out['seconds'], out
     finally:
-        subprocess.run(['ip', '-n', segment['b'], 'addr', 'del', VIP + '/32', 'dev', 'eth0'], capture_output=True)
+        subprocess.run(['ip', '-n', segment['b'], 'addr', 'del', VIP + '/32', 'dev', 'eth0'], capture_output=True, check=False)
 
 
 def test_acquire_with_a_program_from_trigger_dirs(segment, tmp_path):
@@ -244,7 +245,7 @@ def test_acquire_with_a_program_from_trigger_dirs(segment, tmp_path):
         assert not out.get('failed'), out
         assert 0.5 <= out["seconds"] < 2.5 and out["trigger_seconds"] < 1.5, out
     finally:
-        subprocess.run(['ip', '-n', segment['a'], 'addr', 'del', VIP + '/32', 'dev', 'eth0'], capture_output=True)
+        subprocess.run(['ip', '-n', segment['a'], 'addr', 'del', VIP + '/32', 'dev', 'eth0'], capture_output=True, check=False)
 
 
 def test_timeout_and_failing_trigger_fail_the_task(segment):
