@@ -600,7 +600,10 @@ def generate(backend, seed, edge=0.3):
 
     # directors: keepalived may run on IPv6 addresses; heartbeat ucast and piranha need IPv4.
     n_dirs = 2 if b == 'piranha' else g.pick([1, 2, 2, 2, 3])
-    dir_family = 6 if (b == 'keepalived' and g.chance(0.25)) else 4
+    # heartbeat: the link decides whether IPv6 director addresses are possible (ucast takes IPv4 only)
+    hb_link = g.pick(['ucast', 'bcast', 'mcast']) if b == 'heartbeat_ldirectord' else None
+    six = b == 'keepalived' or (hb_link in ('bcast', 'mcast') and _ipv6_directors_ok(g, hb_link))
+    dir_family = 6 if (six and g.chance(0.25)) else 4
     directors = ['d%d-%s' % (i + 1, seed) for i in range(n_dirs)]
     dir_addr = dict((h, g.address(DIRECTOR_NET4 if dir_family == 4 else DIRECTOR_NET6)) for h in directors)
 
@@ -750,7 +753,7 @@ def generate(backend, seed, edge=0.3):
         ka = _keepalived(g, cv, interfaces, scripts, users, uses_nat, unicast)
         cv['lvs_keepalived'] = ka
     elif b == 'heartbeat_ldirectord':
-        cv['lvs_heartbeat'] = _heartbeat(g, dir_family)
+        cv['lvs_heartbeat'] = _heartbeat(g, dir_family, hb_link)
         cv['lvs_ldirectord'] = _ldirectord(g)
     else:
         cv['lvs_piranha'] = _piranha(g)
@@ -916,7 +919,17 @@ def _keepalived(g, cv, interfaces, scripts, users, uses_nat, unicast):
     return ka
 
 
-def _heartbeat(g, dir_family):
+def _ipv6_directors_ok(g, link):
+    """Whether the model takes IPv6 director addresses with this heartbeat link."""
+    key = ('ipv6-directors', link)
+    if key not in g.probe._cache:
+        cv = _base_cluster(g.backend)
+        cv['lvs_heartbeat']['link'] = link
+        g.probe._cache[key] = not Model(*_materialise(cv, directors={'pd1': '2001:db8:0:1::1', 'pd2': '2001:db8:0:1::2'})).errors
+    return g.probe._cache[key]
+
+
+def _heartbeat(g, dir_family, link):
     HB = ('lvs_heartbeat',)
     hb = {}
     lo, hi = _range(g, HB + ('udpport',), 694)
@@ -931,7 +944,7 @@ def _heartbeat(g, dir_family):
         i = g.integer(2 * d, 7200)
         hb.update(keepalive=k, deadtime=d, warntime=w, initdead=i)
     hb['auto_failback'] = g.chance(0.5)
-    hb['link'] = g.pick(['ucast', 'bcast', 'mcast'])
+    hb['link'] = link
     if hb['link'] == 'mcast' and g.chance(0.7):
         group = str(ipaddress.ip_address('224.0.0.0') + g.rng.randint(256, 2 ** 28 - 1))
         if g.probe.accepts(HB + ('mcast_group',), group):
