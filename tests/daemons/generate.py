@@ -408,6 +408,13 @@ class Gen(object):
         n = self.length(lo, hi)
         if n == 1:
             return self.pick(ends)
+        if self.chance(self.edge / 2):
+            # only punctuation: every character needs the daemon's quoting or escaping (the longest rendered line)
+            punct = ''.join(c for c in mid if not c.isalnum() and c != ' ') or mid
+            value = self.word(punct, n, n, first=[c for c in ends if c in punct] or ends,
+                              last=[c for c in ends if c in punct] or ends)
+            if self.probe.accepts(path, value, context):
+                return value
         return self.word(mid, n, n, first=ends, last=ends)
 
     def abs_path(self):

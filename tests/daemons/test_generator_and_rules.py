@@ -15,6 +15,7 @@ from matrix import FIRST_SEED, models
 
 import generate
 import hbcheck
+import ldcheck
 
 pytestmark = pytest.mark.daemons
 
@@ -125,3 +126,25 @@ def test_resource_manager_status_reading():
     assert hbcheck.status_says_running('lvs-vip 203.0.113.100/32/eth0 is running')
     # an interface named OK0 makes a stopped VIP look owned (ResourceManager we_own_resource: *OK*)
     assert hbcheck.status_says_running('lvs-vip 203.0.113.100/32/OK0 is stopped')
+
+
+LDCF = 'virtual=203.0.113.100:80\n    servicename=w\n    service=%s\n    request="%s"\n    receive="%s"\n'
+
+
+@pytest.mark.parametrize('service, req, receive, hc, expected', [
+    ('http', '/health', 'ok\\ 1', {'path': '/health', 'expect': 'ok 1'}, None),
+    ('http', 'health', 'x', {'path': '/health', 'expect': 'x'}, None),            # read_config adds the "/"
+    ('http', '/a#b', 'x', {'path': '/a#b', 'expect': 'x'}, 'ldirectord requests'),  # "#" starts a comment
+    ('http', '/', 'a(b', {'path': '/', 'expect': 'a(b'}, 'Unmatched ('),
+    ('http', '/', 'a.b', {'path': '/', 'expect': 'a-b'}, None),                   # a looser pattern still matches
+    ('http', '/', 'ab', {'path': '/', 'expect': 'a b'}, 'no match'),
+    ('simpletcp', '/PING\\n', '\\+PONG', {'send': 'PING\\n', 'expect': '+PONG'}, None),
+    ('simpletcp', 'PING', 'x', {'send': 'PING', 'expect': 'x'}, None),
+    ('simpletcp', '/PING\\t', 'x', {'send': 'PING\t', 'expect': 'x'}, 'simpletcp sends'),
+])
+def test_ldcheck_rules(service, req, receive, hc, expected):
+    problems = ldcheck.check(LDCF % (service, req, receive), [{'name': 'w', 'health_check': hc}])
+    if expected is None:
+        assert problems == []
+    else:
+        assert any(expected in p for p in problems), problems

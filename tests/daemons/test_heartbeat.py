@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """heartbeat + ldirectord judge the files of generated valid models: ldirectord parses ldirectord.cf without a word
-on stderr, heartbeat's reading rules (hbcheck.py) find nothing in ha.cf, authkeys and haresources, and every
+on stderr and reads every check string as the model meant it (ldcheck.py), heartbeat's reading rules (hbcheck.py) find nothing in ha.cf, authkeys and haresources, and every
 haresources resource, run as ResourceManager runs it (`script args status`), answers "stopped" cleanly."""
 
 from __future__ import absolute_import, division, print_function
@@ -18,6 +18,7 @@ from matrix import model_dir, models, need, need_root, valid_inventory
 
 import hbcheck
 import judges
+import ldcheck
 import render
 
 pytestmark = pytest.mark.daemons
@@ -53,6 +54,12 @@ def test_ldirectord_parses_every_director_file(seed):
         if not clean:
             failures.append('%s: ldirectord %s status: exit %d (3 = parsed), stderr:\n%s\n    file: %s'
                             % (host, conf, rc, '\n'.join('    | ' + line for line in err.splitlines()), conf))
+        # what ldirectord makes of the check strings (read_config, check_simpletcp/check_http, Perl's /$receive/)
+        with open(conf) as src:
+            meaning = ldcheck.check(src.read(), render.action_result(model, host)['cluster']['virtual_services'])
+        if meaning:
+            failures.append('%s: ldirectord reads the checks differently from the model:\n%s\n    file: %s'
+                            % (host, '\n'.join('    - ' + p for p in meaning), conf))
     if failures:
         pytest.fail('seed %s: ldirectord disagrees with the model\nmodel: %s\n%s' % (seed, model_path, '\n'.join(failures)),
                     pytrace=False)
