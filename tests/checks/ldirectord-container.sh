@@ -161,10 +161,10 @@ expect "haresources: lvs-ldirectord before lvs-vip" \
     'in_pod ldt-dr1 "grep -v \"^#\" /etc/ha.d/haresources" | grep -qx "ldt-dr1 lvs-ldirectord::ldirectord.cf lvs-vip::$vip/32/eth0"'
 # status of a resource script on a container, with its exit code: "<output> rc=<n> "
 rs_status() { in_pod "$1" "/etc/ha.d/resource.d/$2 status; echo rc=\$?" | tr '\n' ' '; }
-expect "lvs-vip status: running on ldt-dr1" 'rs_status ldt-dr1 "lvs-vip $vip/32/eth0" | grep -q "is running rc=0 "'
-expect "lvs-vip status: stopped (exit 3) on ldt-dr2" 'rs_status ldt-dr2 "lvs-vip $vip/32/eth0" | grep -q "is stopped rc=3 "'
-expect "lvs-ldirectord status: running on ldt-dr1" 'rs_status ldt-dr1 "lvs-ldirectord ldirectord.cf" | grep -q "is running with pid $ld1 rc=0 "'
-expect "lvs-ldirectord status: stopped (exit 3) on ldt-dr2" 'rs_status ldt-dr2 "lvs-ldirectord ldirectord.cf" | grep -q "is stopped rc=3 "'
+expect "lvs-vip status: running on ldt-dr1" 'rs_status ldt-dr1 "lvs-vip $vip/32/eth0" | grep -q "^lvs-vip: running rc=0 "'
+expect "lvs-vip status: stopped (exit 3) on ldt-dr2" 'rs_status ldt-dr2 "lvs-vip $vip/32/eth0" | grep -q "^lvs-vip: stopped rc=3 "'
+expect "lvs-ldirectord status: running on ldt-dr1" 'rs_status ldt-dr1 "lvs-ldirectord ldirectord.cf" | grep -q "^lvs-ldirectord: running, pid $ld1 rc=0 "'
+expect "lvs-ldirectord status: stopped (exit 3) on ldt-dr2" 'rs_status ldt-dr2 "lvs-ldirectord ldirectord.cf" | grep -q "^lvs-ldirectord: stopped rc=3 "'
 # The start of lvs-ldirectord returned (after its IPVS wait) before lvs-vip added the address.
 order=$(in_pod ldt-dr1 "journalctl --no-pager -o cat -t lvs-ldirectord -t lvs-vip" | sed -n -e 's/^ldirectord ldirectord.cf: .*/L/p' -e 's/^WARNING: ldirectord ldirectord.cf: .*/L/p' -e 's/^added .*/V/p' | tr -d '\n')
 expect "ldirectord's start finished before the VIP was added (journal order '$order')" '[ "${order:0:2}" = LV ]'

@@ -316,10 +316,10 @@ def cluster_rules(chk, cluster):
         if other != d['host']:
             chk.error(path, 'is the node name of director %s too (heartbeat compares node names in lower case)' % other,
                       'give every director its own host name and lvs_node_name', d['host'])
-        if cluster['heartbeat']['link'] == 'ucast' and d['address'] and ':' in d['address']:
-            chk.error('hostvars[%s].lvs_address' % d['host'], 'is an IPv6 address; heartbeat\'s ucast link (ucast IF ADDRESS) '
-                      'takes IPv4 addresses', 'give the directors IPv4 addresses, or set lvs_heartbeat.link to bcast or mcast',
-                      d['host'])
+        if d['address'] and ':' in d['address']:
+            chk.error('hostvars[%s].lvs_address' % d['host'], 'is an IPv6 address; heartbeat 3.0.6 links are IPv4 only (ucast '
+                      'sends to the IPv4 peers, bcast needs the interface\'s IPv4 broadcast address, mcast its IPv4 address)',
+                      'give the directors IPv4 addresses on lvs_interface, or use the keepalived backend', d['host'])
     for i, svc in enumerate(cluster['virtual_services']):
         if svc['family'] != 4:
             continue

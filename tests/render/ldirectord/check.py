@@ -472,8 +472,22 @@ def resource_scripts(files, out):
         fail('lvs-vip in a namespace: exit codes / counts %r, expected %r (%s)' % (got, want, proc.stderr.strip()[-300:]))
     else:
         ok('lvs-vip adds, keeps, reports and removes addresses on a veth interface, refuses malformed arguments (%s)' % got)
+    # heartbeat's ResourceManager reads the status text, not the exit code (anything with "running" or "OK" is running):
+    # the scripts print fixed words, so an interface named Running1 cannot make a stopped VIP look held.
+    script = ('ip link add Running1 type veth peer name OK0; ip link set Running1 up; ip link set OK0 up; '
+              'a=$("$0" 192.0.2.100/32/Running1 status); ra=$?; "$0" 192.0.2.100/32/Running1 start; '
+              'b=$("$0" 192.0.2.100/32/Running1 status); rb=$?; c=$("$0" 192.0.2.100/32/OK0 status); rc=$?; '
+              'echo "$a|$ra|$b|$rb|$c|$rc"')
+    proc = subprocess.run(['timeout', '30', 'unshare', '--net', 'sh', '-c', script, vip], capture_output=True, text=True, check=False)
+    want = 'lvs-vip: stopped|3|lvs-vip: running|0|lvs-vip: stopped|3'
+    got = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ''
+    if got != want:
+        fail('lvs-vip status text: %r, expected %r (%s)' % (got, want, proc.stderr.strip()[-300:]))
+    else:
+        ok('lvs-vip status prints fixed words (interfaces Running1, OK0): %s' % got)
     ld = paths['lvs-ldirectord']
     script = ('mount -t tmpfs tmpfs /run; r=""; '
+              '[ "$("$0" ldirectord.cf 9 status)" = "lvs-ldirectord: stopped" ]; r="$r $?"; '  # 0: fixed words
               '"$0" ldirectord.cf 9 status >/dev/null; r="$r $?"; '          # 3: no instance
               '"$0" ldirectord.cf status >/dev/null; r="$r $?"; '            # 3: WAIT is optional
               'sleep 30 & echo $! > /run/ldirectord.ldirectord.cf.pid; '     # a live pid that is not ldirectord
@@ -485,7 +499,7 @@ def resource_scripts(files, out):
               'echo "$r"')
     proc = subprocess.run(['timeout', '30', 'unshare', '--mount', 'sh', '-c', script, ld],
                           capture_output=True, text=True, check=False)
-    want = '3 3 3 0 2 2 0'
+    want = '0 3 3 3 0 2 2 0'
     got = proc.stdout.strip().splitlines()[-1].strip() if proc.stdout.strip() else ''
     if got != want:
         fail('lvs-ldirectord without an instance: exit codes %r, expected %r (%s)' % (got, want, proc.stderr.strip()[-300:]))
