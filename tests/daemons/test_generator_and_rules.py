@@ -15,6 +15,7 @@ from matrix import FIRST_SEED, models
 
 import generate
 import hbcheck
+import kacheck
 import ldcheck
 
 pytestmark = pytest.mark.daemons
@@ -148,3 +149,23 @@ def test_ldcheck_rules(service, req, receive, hc, expected):
         assert problems == []
     else:
         assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize('line, words', [
+    (r'regex "a b"', ['regex', 'a b']),
+    (r'regex "a\\x24b"', ['regex', r'a\x24b']),      # \\ is one backslash: PCRE then reads \x24
+    (r'regex a\x24b', ['regex', 'a' + chr(0x4b)]),    # \xHH... takes every hex digit: 0x24b -> 0x4b
+    (r'regex "a\"b"', ['regex', 'a"b']),
+    (r'regex "a"b" c"', ['regex', 'ab c']),
+    (r'regex "abc', None),                            # unmatched quote
+])
+def test_kacheck_reads_like_keepalived(line, words):
+    assert kacheck.quoted_escaped(line) == words
+
+
+def test_kacheck_compares_with_expect():
+    text = '# virtual service w\nvirtual_server 203.0.113.1 80 {\n    regex "%s"\n}\n'
+    svc = [{'name': 'w', 'health_check': {'type': 'http', 'expect': 'a.b (c)'}}]
+    assert kacheck.check(text % r'a\\.b \\(c\\)', svc) == []
+    assert any('no match' in p for p in kacheck.check(text % r'a\\.b \\(d\\)', svc))
+    assert any('error' in p for p in kacheck.check(text % r'a(b', svc))

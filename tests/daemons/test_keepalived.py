@@ -2,7 +2,8 @@
 # Copyright (c) lvs.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""keepalived judges every keepalived.conf of generated valid models: `keepalived -t` exits 0 and says nothing."""
+"""keepalived judges every keepalived.conf of generated valid models: `keepalived -t` exits 0 and says nothing, and every
+HTTP regex, read as keepalived reads it, matches the model's expect text (kacheck.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,6 +17,7 @@ import pytest
 from matrix import model_dir, models, need, need_root, valid_inventory
 
 import judges
+import kacheck
 import render
 
 pytestmark = pytest.mark.daemons
@@ -42,9 +44,16 @@ def test_keepalived_accepts_every_director_file(seed):
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # each judge is a keepalived process: two at a time
         answers = dict(zip(inv.directors, pool.map(judge, inv.directors)))
+    model = inv.model()
     for host in inv.directors:
         conf = files[host]['keepalived.conf']
         clean, rc, output, warnings = answers[host]
+        # what keepalived makes of the HTTP regexes (alloc_strvec_quoted_escaped, then PCRE) against the model's expect
+        with open(conf) as src:
+            meaning = kacheck.check(src.read(), render.action_result(model, host)['cluster']['virtual_services'])
+        if meaning:
+            failures.append('%s: keepalived reads a regex differently from the model:\n%s\n    file: %s'
+                            % (host, '\n'.join('    - ' + p for p in meaning), conf))
         with open(os.path.join(os.path.dirname(conf), 'keepalived-t.out'), 'w') as dst:
             dst.write('exit %d\n%s\n' % (rc, output))
         if not clean:
