@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """heartbeat + ldirectord judge the files of generated valid models: ldirectord parses ldirectord.cf without a word
-on stderr and reads every check string as the model meant it (ldcheck.py), heartbeat's reading rules (hbcheck.py) find nothing in ha.cf, authkeys and haresources, and every
-haresources resource, run as ResourceManager runs it (`script args status`), answers "stopped" cleanly."""
+on stderr and reads every check string as the model meant it (ldcheck.py); heartbeat's reading rules (hbcheck.py)
+find nothing in ha.cf, authkeys and haresources; every haresources resource, run as ResourceManager runs it
+(`script args status`), answers "stopped" cleanly; the real heartbeat starts on every director's files."""
 
 from __future__ import absolute_import, division, print_function
 
