@@ -117,3 +117,10 @@ def test_nat_and_timeout_keys_are_the_models(doc):
     assert set(re.findall(r'`(inside_[a-z]+)`', nat)) == {'inside_vip', 'inside_prefix', 'inside_interface'}
     timeouts = re.search(r'^\| `lvs_timeouts` \|.*$', cluster, re.M).group(0)
     assert set(re.search(r'\{([a-z, ]+)\}', timeouts).group(1).replace(' ', '').split(',')) == {'tcp', 'tcpfin', 'udp'}
+
+
+def test_playbook_variable_prefixes_are_the_models(doc):
+    text = doc[doc.index("The variables of the\n  collection's playbooks"):]
+    text = text[:text.index('are not reported')]
+    documented = set(p.rstrip('*') for p in re.findall(r'`(lvs_[a-z_]+\*?)`', text))
+    assert documented == set(words.PLAYBOOK_VAR_PREFIXES)

@@ -74,7 +74,7 @@ HOST_VARS = ('lvs_address', 'lvs_director_role', 'lvs_priority', 'lvs_node_name'
 READ_VARS = CLUSTER_VARS + HOST_VARS
 # lvs_* variables that belong to the collection's playbooks, not to the model (drain, AWX, rolling update...).
 PLAYBOOK_VAR_PREFIXES = ('lvs_awx_', 'lvs_drain_', 'lvs_enable_', 'lvs_rolling_', 'lvs_drill_', 'lvs_add_',
-                         'lvs_status_', 'lvs_validate_', 'lvs_new_realserver')
+                         'lvs_status_', 'lvs_validate_', 'lvs_new_realserver', 'lvs_realserver_state')
 SECRET_KEYS = ('auth_pass', 'authkey', 'gui_password')
 # Keys users put in a cluster-wide dict (lvs_keepalived, lvs_heartbeat, ...) that the model takes per host.
 MOVED_KEYS = {
