@@ -339,6 +339,9 @@ def _check_bool(tokens, key):
     value = _int_value(tokens[0].text)
     if value is None:
         return ('%s is a boolean and must be 0 or 1, got %r' % (key, tokens[0].text), 'write %s = 0 or %s = 1' % (key, key), 'integer')
+    if not INT_MIN <= value <= INT_MAX:
+        return ('%s must be 0 or 1, got %r, which piranha stores in an int (it wraps to another value)' % (key, tokens[0].text),
+                'write %s = 0 or %s = 1' % (key, key), 'range')
     if value not in (0, 1):
         return ('%s is a boolean and must be 0 or 1, got %r' % (key, tokens[0].text), 'write %s = 0 or %s = 1' % (key, key),
                 'warning' if key == 'monitor_links' else 'boolean')

@@ -64,13 +64,13 @@ def test_directors_have_identical_files():
 def test_content_is_the_model(host):
     found = settings(host.file(CONF).content_string)
     keys = dict(((block, key), value) for block, key, value in found)
-    assert keys[("", "primary")] == "192.0.2.11"
-    assert keys[("", "backup")] == "192.0.2.12"
+    assert keys[("", "primary")] == "203.0.113.11"
+    assert keys[("", "backup")] == "203.0.113.12"
     assert keys[("", "backup_active")] == "1" and keys[("", "heartbeat")] == "1"
     assert keys[("", "keepalive")] == "5" and keys[("", "deadtime")] == "10"
     assert keys[("", "network")] == "direct"
-    assert keys[("virtual www", "address")] == "192.0.2.100 eth0:0"
-    assert keys[("virtual www-tls", "address")] == "192.0.2.100 eth0:0"
+    assert keys[("virtual www", "address")] == "203.0.113.100 eth0:0"
+    assert keys[("virtual www-tls", "address")] == "203.0.113.100 eth0:0"
     assert keys[("virtual www", "send")] == '"GET / HTTP/1.0\\r\\n\\r\\n"'
     assert keys[("virtual www", "expect")] == '"HTTP"'
     assert keys[("virtual www", "reentry")] == "15"

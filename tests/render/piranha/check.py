@@ -170,8 +170,8 @@ def _main(work):
         'global.syncdaemon': '1', 'global.syncd_iface': 'eth0', 'global.syncd_id': '7', 'global.tcp_timeout': '900',
         'global.tcpfin_timeout': '120', 'global.udp_timeout': '300', 'global.monitor_links': '1', 'global.debug_level': 'LOW',
         'global.deadtime': '8', 'virtual': ('web', 'tls', 'api'),
-        'virtual[web].address': '192.0.2.130 eth0:0', 'virtual[tls].address': '192.0.2.130 eth0:0',
-        'virtual[api].address': '192.0.2.131 eth0:1', 'virtual[web].persistent': '300', 'virtual[web].pmask': '255.255.255.0',
+        'virtual[web].address': '203.0.113.130 eth0:0', 'virtual[tls].address': '203.0.113.130 eth0:0',
+        'virtual[api].address': '203.0.113.131 eth0:1', 'virtual[web].persistent': '300', 'virtual[web].pmask': '255.255.255.0',
         'virtual[web].send': r'GET /health HTTP/1.0\r\nHost: www.example.com\r\n\r\n',
         'virtual[web].expect': '^HTTP/1.[01] 204', 'virtual[web].use_regex': '1', 'virtual[web].scheduler': 'wlc',
         'virtual[web].timeout': '4', 'virtual[web].reentry': '10', 'virtual[web].sorry_server': '198.51.100.50',
@@ -183,7 +183,7 @@ def _main(work):
     check('virtual[tls].send' not in nat and 'virtual[tls].server[nat-rs1].port' not in nat,
           'nat: a tcp check has no send/expect and equal ports need no server port')
     for key, value in {
-        'global.network': 'tunnel', 'global.primary': '192.0.2.42', 'global.backup': '192.0.2.41',
+        'global.network': 'tunnel', 'global.primary': '203.0.113.42', 'global.backup': '203.0.113.41',
         'virtual[shop].address': '203.0.113.100 ens3:0', 'virtual[shop].vip_nmask': '255.255.255.0',
         'virtual[shop].fwmark': '80', 'virtual[shop].port': '443', 'virtual[shop].persistent': '1800',
         'virtual[shop].send_program': '/usr/local/bin/check_shop %h', 'virtual[shop].expect': 'OK',

@@ -190,7 +190,7 @@ def test_validate_file_errors(tmp_path):
     missing = _lvscf.validate_file(str(tmp_path / 'nope.cf'))
     assert missing and 'cannot read' in missing[0].message
     latin = tmp_path / 'latin.cf'
-    latin.write_bytes(b'primary = 192.0.2.1\n# caf\xe9\n')
+    latin.write_bytes(b'primary = 203.0.113.1\n# caf\xe9\n')
     errors = _lvscf.validate_file(str(latin))
     assert errors[0].line == 2 and 'UTF-8' in errors[0].message
 

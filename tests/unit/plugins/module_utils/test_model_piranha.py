@@ -21,7 +21,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils import _lvscf
 from ansible_collections.lvs.cluster.plugins.module_utils._model import Model
 from ansible_collections.lvs.cluster.plugins.module_utils._model import piranha
 
-SERVICE = {'name': 'www', 'vip': '192.0.2.100', 'port': 80, 'scheduler': 'rr', 'forwarding': 'dr',
+SERVICE = {'name': 'www', 'vip': '203.0.113.100', 'port': 80, 'scheduler': 'rr', 'forwarding': 'dr',
            'health_check': {'type': 'http', 'path': '/', 'expect': 'HTTP', 'timeout': 6, 'interval': 5, 'retry': 3}}
 CLUSTER = {'lvs_backend': 'piranha', 'lvs_cluster_name': 'web', 'lvs_interface': 'eth0', 'lvs_realserver_group': 'web_realservers',
            'lvs_piranha': {'keepalive': 5, 'deadtime': 10}, 'lvs_virtual_services': [SERVICE]}
@@ -32,12 +32,12 @@ def inventory(cluster=None, n_directors=2, dr_vars=None, rs_vars=None, rs_names=
     hostvars, groups = {}, {'lvs_directors': [], 'web_directors': [], 'lvs_realservers': [], 'web_realservers': []}
     for i in range(1, n_directors + 1):
         host = 'dr%d' % i
-        hostvars[host] = dict(cluster, ansible_host='192.0.2.1%d' % i)
+        hostvars[host] = dict(cluster, ansible_host='203.0.113.1%d' % i)
         hostvars[host].update((dr_vars or {}).get(host, {}))
         groups['lvs_directors'].append(host)
         groups['web_directors'].append(host)
     for i, host in enumerate(rs_names, 1):
-        hostvars[host] = {'ansible_host': '192.0.2.2%d' % i}
+        hostvars[host] = {'ansible_host': '203.0.113.2%d' % i}
         hostvars[host].update((rs_vars or {}).get(host, {}))
         groups['lvs_realservers'].append(host)
         groups['web_realservers'].append(host)
@@ -62,7 +62,7 @@ def cluster_with(service=None, hc=None, services=None, **top):
 
 
 def many_services(count, **extra):
-    return [dict({'name': 's%d' % i, 'vip': '192.0.2.%d' % (100 + i), 'port': 80, 'health_check': {'type': 'tcp'}}, **extra)
+    return [dict({'name': 's%d' % i, 'vip': '203.0.113.%d' % (100 + i), 'port': 80, 'health_check': {'type': 'tcp'}}, **extra)
             for i in range(count)]
 
 
@@ -196,15 +196,15 @@ def settings(block):
 
 def test_view_of_the_seed():
     view = view_of()
-    assert view['global'] == [['primary', '192.0.2.11'], ['service', 'lvs'], ['backup_active', 1], ['backup', '192.0.2.12'],
+    assert view['global'] == [['primary', '203.0.113.11'], ['service', 'lvs'], ['backup_active', 1], ['backup', '203.0.113.12'],
                               ['heartbeat', 1], ['heartbeat_port', 539], ['keepalive', 5], ['deadtime', 10], ['network', 'direct'],
                               ['debug_level', 'NONE']]
     (www,) = view['virtuals']
-    assert (www['name'], www['address'], www['device'], www['port']) == ('www', '192.0.2.100', 'eth0:0', 80)
+    assert (www['name'], www['address'], www['device'], www['port']) == ('www', '203.0.113.100', 'eth0:0', 80)
     assert settings(www)['send'] == '"GET / HTTP/1.0\\r\\n\\r\\n"' and settings(www)['expect'] == '"HTTP"'
     assert settings(www)['reentry'] == 15 and settings(www)['timeout'] == 6 and settings(www)['use_regex'] == 0
     assert [s['name'] for s in www['servers']] == ['rs1', 'rs2']
-    assert www['servers'][0]['settings'] == [['address', '192.0.2.21'], ['active', 1], ['weight', 1]]
+    assert www['servers'][0]['settings'] == [['address', '203.0.113.21'], ['active', 1], ['weight', 1]]
     assert view['nat_router'] is None and www['send_program'] is None
     assert 1 <= view['serial_no'] <= _lvscf.INT_MAX
 
