@@ -160,11 +160,11 @@ def run_playbook(root, inventory, playbook, timeout):
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True, text=True)
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out = proc.communicate(timeout=timeout)[0]
         ok = proc.returncode == 0
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGTERM)
-        out, _ = proc.communicate()
+        out = proc.communicate()[0]
         ok = None
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -188,7 +188,7 @@ def bench_ansible(root, sizes, timeout, keep, unrelated, repeat=1):
             row['clusters'] //= 2
             for name in ('baseline', 'resolve', 'site'):
                 best = None
-                for _ in range(repeat):
+                for dummy in range(repeat):
                     cpu, wall, ok, tail = run_playbook(root, path, books[name], timeout)
                     if best is None or (ok and cpu < best[0]):
                         best = (cpu, wall, ok)
@@ -229,7 +229,7 @@ def bench_python(root, sizes, repeat):
         _inv, hostvars, groups = generate(hosts)
         all_hosts = lvs_hosts(groups)
         best_build, best_views = None, None
-        for _ in range(repeat):
+        for dummy in range(repeat):
             t0 = time.process_time()
             model = Model(hostvars, groups)
             t1 = time.process_time()
