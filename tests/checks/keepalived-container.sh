@@ -37,13 +37,13 @@ all:
         web_directors:
           hosts:
             $name: {ansible_connection: containers.podman.podman, lvs_address: $address}
-            peer-dr2: {ansible_host: 192.0.2.12}
+            peer-dr2: {ansible_host: 203.0.113.12}
     lvs_realservers:
       children:
         web_realservers:
           hosts:
-            rs1: {ansible_host: 192.0.2.21}
-            rs2: {ansible_host: 192.0.2.22}
+            rs1: {ansible_host: 203.0.113.21}
+            rs2: {ansible_host: 203.0.113.22}
 YAML
 cat > "$work/group_vars/web_directors.yml" <<'YAML'
 lvs_cluster_name: web
@@ -59,8 +59,8 @@ lvs_keepalived:
   track_scripts:
     - {name: chk_true, script: /usr/bin/true}
 lvs_virtual_services:
-  - {name: www, vip: 192.0.2.100, port: 80, health_check: {type: http, path: /, expect: real server}}
-  - {name: web-nat, vip: 192.0.2.101, port: 80, forwarding: nat, health_check: {type: tcp}}
+  - {name: www, vip: 203.0.113.100, port: 80, health_check: {type: http, path: /, expect: real server}}
+  - {name: web-nat, vip: 203.0.113.101, port: 80, forwarding: nat, health_check: {type: tcp}}
 YAML
 cat > "$work/play.yml" <<YAML
 - name: Director
@@ -83,12 +83,12 @@ if recap=$(run_play converge.log --diff); then ok "converge: $recap"; else bad "
 in_ct 'stat -c "%U %a" /etc/keepalived/keepalived.conf' | grep -qx 'root 640' && ok "keepalived.conf root 0640" || bad "keepalived.conf owner/mode"
 in_ct 'getent passwd keepalived_script' >/dev/null && ok "script user created" || bad "script user missing"
 in_ct 'grep -qx "Restart=on-failure" /etc/systemd/system/keepalived.service.d/50-lvs-cluster.conf' && ok "Restart=on-failure drop-in" || bad "drop-in missing"
-in_ct 'iptables -S INPUT' | grep -q -- "-s 192.0.2.12/32 -i eth0 -p vrrp" && ok "VRRP accepted from the peer" || bad "no VRRP firewall rule"
+in_ct 'iptables -S INPUT' | grep -q -- "-s 203.0.113.12/32 -i eth0 -p vrrp" && ok "VRRP accepted from the peer" || bad "no VRRP firewall rule"
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
-    in_ct 'ip -o addr show dev eth0' | grep -q '192.0.2.100/32 scope global eth0:1' && break
+    in_ct 'ip -o addr show dev eth0' | grep -q '203.0.113.100/32 scope global eth0:1' && break
     sleep 1
 done
-in_ct 'ip -o addr show dev eth0' | grep -q '192.0.2.100/32 scope global eth0:1' && ok "VIP up with its label" || bad "VIP not up"
+in_ct 'ip -o addr show dev eth0' | grep -q '203.0.113.100/32 scope global eth0:1' && ok "VIP up with its label" || bad "VIP not up"
 in_ct 'ip -o addr show dev eth1' | grep -q '198.51.100.1/24' && ok "NAT inside VIP up" || bad "NAT inside VIP not up"
 in_ct 'unshare --pid --fork keepalived -t -f /etc/keepalived/keepalived.conf' && ok "validate command accepts the rendered file" || bad "validate command rejects the rendered file"
 
@@ -100,9 +100,9 @@ recap=$(run_play idempotence.log) || bad "second run failed"
 
 # 4. a config change reloads (SIGHUP): same PID, the VIP never leaves
 pid1=$(in_ct 'systemctl show -p MainPID --value keepalived')
-podman exec -d "$name" sh -c ': > /tmp/vipwatch; i=0; while [ $i -lt 400 ]; do if ip -o addr show dev eth0 | grep -q "192.0.2.100/32"; then echo up; else echo DOWN; fi >> /tmp/vipwatch; sleep 0.1; i=$((i+1)); done' >/dev/null
+podman exec -d "$name" sh -c ': > /tmp/vipwatch; i=0; while [ $i -lt 400 ]; do if ip -o addr show dev eth0 | grep -q "203.0.113.100/32"; then echo up; else echo DOWN; fi >> /tmp/vipwatch; sleep 0.1; i=$((i+1)); done' >/dev/null
 cat >> "$work/group_vars/web_directors.yml" <<'YAML'
-  - {name: extra, vip: 192.0.2.102, port: 8080, health_check: {type: tcp}}
+  - {name: extra, vip: 203.0.113.102, port: 8080, health_check: {type: tcp}}
 YAML
 recap=$(run_play change.log) || bad "run with one more service failed"
 grep -q 'RUNNING HANDLER \[lvs.cluster.director_keepalived : Reload keepalived\]' "$work/change.log" && ok "config change notified the reload handler: $recap" || bad "no reload on config change"
@@ -110,7 +110,7 @@ grep -q 'RUNNING HANDLER \[lvs.cluster.director_keepalived : Restart keepalived\
 pid2=$(in_ct 'systemctl show -p MainPID --value keepalived')
 [ "$pid1" = "$pid2" ] && ok "same keepalived PID after reload ($pid1)" || bad "keepalived PID changed ($pid1 -> $pid2)"
 sleep 2
-in_ct 'ip -o addr show dev eth0' | grep -q '192.0.2.102/32' && ok "new VIP added by the reload" || bad "new VIP missing after reload"
+in_ct 'ip -o addr show dev eth0' | grep -q '203.0.113.102/32' && ok "new VIP added by the reload" || bad "new VIP missing after reload"
 downs=$(in_ct 'grep -c DOWN /tmp/vipwatch || true')
 samples=$(in_ct 'wc -l < /tmp/vipwatch')
 [ "$downs" = 0 ] && [ "$samples" -gt 10 ] && ok "VIP stayed up during the change ($samples samples)" || bad "VIP went down ($downs of $samples samples)"

@@ -35,14 +35,19 @@ role_image() {
 }
 # start_director_container WAIT_STEPS: (re)start container $name from $image with systemd as init, set $address,
 # wait up to WAIT_STEPS x 0.2 s for systemd, then prepare it as a director without IPVS (the host kernel has none):
-# keepalived runs its VRRP part only (--vrrp), and eth1 (a veth pair, 198.51.100.2/24) is the NAT inside segment.
+# keepalived runs its VRRP part only (--vrrp). The container has no network of podman's (--network none: ansible
+# reaches it through `podman exec`), so nothing it sends (unicast VRRP to the inventory's peers, 203.0.113.0/24)
+# can leave it: eth0 (203.0.113.11/24, the cluster segment) and eth1 (198.51.100.2/24, the NAT inside segment) are
+# veth pairs whose both ends stay in the container's own network namespace, with no default route.
 start_director_container() {
     podman rm -f "$name" >/dev/null 2>&1 || true
-    podman run -d --name "$name" --hostname "$name" --runtime runc --privileged --systemd always \
+    podman run -d --name "$name" --hostname "$name" --runtime runc --privileged --systemd always --network none \
         --ulimit nofile=1024:4096 --ulimit nproc=4096:4096 "$image" /sbin/init >/dev/null
-    address=$(podman inspect -f '{{.NetworkSettings.IPAddress}}' "$name")
+    address=203.0.113.11
     in_ct "for i in \$(seq $1); do s=\$(systemctl is-system-running 2>/dev/null); case \$s in running|degraded) exit 0;; esac; sleep 0.2; done; exit 1"
     in_ct 'echo "DAEMON_ARGS=\"--vrrp\"" > /etc/default/keepalived
+           ip link add eth0 type veth peer name eth0p && ip link set eth0 up && ip link set eth0p up
+           ip addr add 203.0.113.11/24 dev eth0
            ip link add eth1 type veth peer name eth1p && ip link set eth1 up && ip link set eth1p up
            ip addr add 198.51.100.2/24 dev eth1'
 }
