@@ -38,7 +38,7 @@ class Grammar(object):
         if self.max_bytes is not None and len(value.encode('utf-8')) > self.max_bytes:
             return 'is %d bytes long, at most %d are allowed (%s)' % (len(value.encode('utf-8')), self.max_bytes, self.what)
         if not self.pattern.fullmatch(value):
-            bad = _first_bad_char(value)
+            bad = _first_bad_char(value, self)
             return 'is not %s%s' % (self.what, bad)
         if self.extra is not None:
             return self.extra(value)
@@ -48,10 +48,12 @@ class Grammar(object):
         return 'Grammar(%s)' % self.name
 
 
-def _first_bad_char(value):
-    """Name the first character that usually breaks a configuration line (newline, quote, brace, comment, shell)."""
+def _first_bad_char(value, grammar):
+    """Name the first character of ``value`` that usually breaks a configuration line (newline, quote, brace, comment,
+    shell) and that ``grammar`` does not take (probed by appending it to the grammar's own example)."""
     for ch in value:
-        if ch in '\n\r\t\x00"\'{}#!;$`\\|&<> ' or ord(ch) < 32 or ord(ch) == 127 or ord(ch) > 126:
+        special = ch in '\n\r\t\x00"\'{}#!;$`\\|&<> ' or ord(ch) < 32 or ord(ch) == 127 or ord(ch) > 126
+        if special and not grammar.pattern.fullmatch(grammar.example + ch):
             return ' (it contains %r, which the file it lands in cannot carry)' % ch
     return ''
 
