@@ -61,7 +61,7 @@ role_image localhost/lvs-debian12-kadfw "keepalived ipvsadm firewalld netbase"
 start_director_container 100
 in_ct 'firewall-cmd --state' >/dev/null && ok "firewalld running in the container" || bad "firewalld not running"
 # A foreign rich rule in the default zone must survive the role's pruning.
-foreign='rule family="ipv4" source address="192.0.2.99" service name="ssh" accept'
+foreign='rule family="ipv4" source address="203.0.113.99" service name="ssh" accept'
 in_ct "firewall-cmd -q --permanent --add-rich-rule='$foreign' && firewall-cmd -q --add-rich-rule='$foreign'"
 zone=$(in_ct 'firewall-cmd --get-default-zone')
 
@@ -74,13 +74,13 @@ all:
         web_directors:
           hosts:
             $name: {ansible_connection: containers.podman.podman, lvs_address: $address}
-            peer-dr2: {ansible_host: 192.0.2.12}
+            peer-dr2: {ansible_host: 203.0.113.12}
             #THIRD#
     lvs_realservers:
       children:
         web_realservers:
           hosts:
-            rs1: {ansible_host: 192.0.2.21}
+            rs1: {ansible_host: 203.0.113.21}
 YAML
 write_vars() {
     # write_vars AUTH_TYPE SYNC_DAEMON [THIRD_DIRECTOR_ADDRESS]
@@ -97,8 +97,8 @@ lvs_sync_daemon: $2
 lvs_nat: {inside_vip: 198.51.100.1, inside_interface: eth1}
 lvs_keepalived: {vrid: 51, unicast: true, auth_type: $1, auth_pass: s3cret!x}
 lvs_virtual_services:
-  - {name: www, vip: 192.0.2.100, port: 80, health_check: {type: tcp}}
-  - {name: web-nat, vip: 192.0.2.101, port: 80, forwarding: nat, health_check: {type: tcp}}
+  - {name: www, vip: 203.0.113.100, port: 80, health_check: {type: tcp}}
+  - {name: web-nat, vip: 203.0.113.101, port: 80, forwarding: nat, health_check: {type: tcp}}
 YAML
 }
 write_vars PASS false
@@ -128,14 +128,14 @@ cat > "$work/play.yml" <<YAML
             name: lvs.cluster.director_keepalived
             tasks_from: firewall
 YAML
-peer_vrrp='rule family="ipv4" source address="192.0.2.12" protocol value="vrrp" accept'
-peer_ah='rule family="ipv4" source address="192.0.2.12" protocol value="ah" accept'
-peer_sync='rule family="ipv4" source address="192.0.2.12" port port="8848" protocol="udp" accept'
+peer_vrrp='rule family="ipv4" source address="203.0.113.12" protocol value="vrrp" accept'
+peer_ah='rule family="ipv4" source address="203.0.113.12" protocol value="ah" accept'
+peer_sync='rule family="ipv4" source address="203.0.113.12" port port="8848" protocol="udp" accept'
 in_vrrp='rule family="ipv4" source address="198.51.100.1/24" protocol value="vrrp" accept'
 in_ah='rule family="ipv4" source address="198.51.100.1/24" protocol value="ah" accept'
-peer3_vrrp='rule family="ipv4" source address="192.0.2.13" protocol value="vrrp" accept'
-peer3_ah='rule family="ipv4" source address="192.0.2.13" protocol value="ah" accept'
-peer3_sync='rule family="ipv4" source address="192.0.2.13" port port="8848" protocol="udp" accept'
+peer3_vrrp='rule family="ipv4" source address="203.0.113.13" protocol value="vrrp" accept'
+peer3_ah='rule family="ipv4" source address="203.0.113.13" protocol value="ah" accept'
+peer3_sync='rule family="ipv4" source address="203.0.113.13" port port="8848" protocol="udp" accept'
 nl='
 '
 
@@ -171,7 +171,7 @@ recap=$(run_play idempotence.log) || bad "second run failed"
 [ "$(echo "$recap" | changed)" = 0 ] && ok "idempotent: $recap" || bad "second run changed something: $recap"
 
 # 7. AH and a third director: their rules follow, permanent (they survive a reload)
-write_vars AH false 192.0.2.13
+write_vars AH false 203.0.113.13
 recap=$(run_play switch-on.log --diff) || { bad "run with AH and a third director failed"; grep -A10 fatal "$work/switch-on.log" | head -30; }
 [ "$(echo "$recap" | changed)" -gt 0 ] && ok "AH and a third director: $recap" || bad "AH and a third director changed nothing: $recap"
 in_ct 'firewall-cmd -q --reload'
@@ -180,7 +180,7 @@ expect_rules "AH, 3 directors, after --reload" internal "$in_vrrp$nl$in_ah"
 
 # 8. the sync daemon on. keepalived 2.2.7 segfaults when its sync daemon finds no IPVS (the host kernel has none),
 # so this step runs the role's firewall tasks alone (tasks_from: firewall) with the same model and variables.
-write_vars AH true 192.0.2.13
+write_vars AH true 203.0.113.13
 recap=$(run_play sync-on.log --diff -e check_firewall_only=true) || { bad "firewall run with the sync daemon failed"; grep -A10 fatal "$work/sync-on.log" | head -30; }
 [ "$(echo "$recap" | changed)" -gt 0 ] && ok "sync daemon on (firewall tasks): $recap" || bad "sync daemon on changed nothing: $recap"
 expect_rules "sync daemon on" "$zone" "$foreign$nl$peer_vrrp$nl$peer_ah$nl$peer_sync$nl$peer3_vrrp$nl$peer3_ah$nl$peer3_sync"
