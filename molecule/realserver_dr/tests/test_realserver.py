@@ -1,7 +1,7 @@
 """Verify lvs.cluster.realserver_dr in the container: the intent, not just files.
 
-The container's test segment (prepare.yml): lvs0 192.0.2.21/24 <-> cl0 192.0.2.50/24 in netns "client".
-VIPs from the scenario's model: 192.0.2.100 (two DR services, one VIP) and 2001:db8::100.
+The container's test segment (prepare.yml): lvs0 203.0.113.21/24 <-> cl0 203.0.113.50/24 in netns "client".
+VIPs from the scenario's model: 203.0.113.100 (two DR services, one VIP); 203.0.113.105 is a NAT service (no VIP on lo).
 """
 import os
 import re
@@ -17,9 +17,8 @@ testinfra_hosts = ["podman://" + name for name in HOSTS]
 # The whole molecule inventory (hosts, group_vars, host_vars) lives in the inventory file's directory.
 INVENTORY_DIR = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
 
-VIP = "192.0.2.100"
-VIP6 = "2001:db8::100"
-OWN = "192.0.2.21"
+VIP = "203.0.113.100"
+OWN = "203.0.113.21"
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -54,7 +53,7 @@ def test_sysctls_live_and_persisted(host):
 def test_vips_on_lo_as_host_routes(host):
     addresses = lo_addresses(host)
     assert VIP + "/32" in addresses
-    assert VIP6 + "/128" in addresses
+    assert not [a for a in addresses if ":" in a and a != "::1/128"]  # no IPv6 VIP in this scenario
     assert addresses.count(VIP + "/32") == 1  # two services, one VIP
     assert not [a for a in addresses if a.startswith(VIP + "/") and a != VIP + "/32"]
     assert "tunl0" not in host.check_output("ip -o addr show")  # no TUN service in this scenario
@@ -66,9 +65,9 @@ def test_unit_enabled_and_active(host):
     assert unit.is_running or host.run("systemctl is-active lvs-realserver").stdout.strip() == "active"
     assert host.run("/usr/local/sbin/lvs-realserver status").rc == 0
     conf = host.file("/etc/lvs-cluster/realserver.conf").content_string
-    # one VIP per line, read as data by the script; two services share 192.0.2.100: one line
+    # one VIP per line, read as data by the script; two services share 203.0.113.100: one line
     assert [line for line in conf.splitlines() if line.startswith("LVS_")] == [
-        "LVS_TUN=no", "LVS_DR_VIP=%s/32" % VIP, "LVS_DR_VIP=%s/128" % VIP6]
+        "LVS_TUN=no", "LVS_DR_VIP=%s/32" % VIP]
 
 
 def test_script_refuses_a_hostile_config_and_runs_nothing(host):
@@ -153,7 +152,7 @@ def test_state_absent_removes_cleanly_then_present_restores(host):
     assert _playbook("absent") > 0
     assert _playbook("absent") == 0  # idempotent removal
     addresses = lo_addresses(host)
-    assert VIP + "/32" not in addresses and VIP6 + "/128" not in addresses
+    assert VIP + "/32" not in addresses
     for path in ("/etc/sysctl.d/60-lvs-realserver.conf", "/etc/lvs-cluster/realserver.conf",
                  "/usr/local/sbin/lvs-realserver", "/etc/systemd/system/lvs-realserver.service"):
         assert not host.file(path).exists, path
