@@ -51,6 +51,7 @@ LDIRECTORD_DEFAULTS = {
     'logfile': 'local0',
 }
 LINKS = ('ucast', 'bcast', 'mcast')
+INITDEAD_MIN = 10
 # heartbeat counts a log facility only when its number is above 0 (config.c, check_logd_usage): kern (0) leaves it
 # without any log destination and it refuses to start.
 HEARTBEAT_FACILITIES = tuple(f for f in SYSLOG_FACILITIES if f != 'kern')
@@ -143,9 +144,13 @@ def settings(chk, hv, c, backend, host):
             if not hb['keepalive'] < hb['warntime'] < hb['deadtime']:
                 chk.error('lvs_heartbeat.warntime', 'must lie between keepalive and deadtime',
                           'e.g. keepalive 2, warntime 6, deadtime 10', host)
-            if hb['initdead'] < 2 * hb['deadtime']:
-                chk.error('lvs_heartbeat.initdead', 'must be at least twice deadtime (%s)' % hb['deadtime'],
-                          'set initdead to %d or more' % (2 * hb['deadtime']), host)
+            # heartbeat refuses initdead below deadtime and warns below 10 s (config.c init_config); twice deadtime
+            # leaves room for a slow network start.
+            least = max(INITDEAD_MIN, 2 * hb['deadtime'])
+            if hb['initdead'] < least:
+                chk.error('lvs_heartbeat.initdead', 'must be at least twice deadtime (%s) and at least %d s, got %s: heartbeat '
+                          'warns that a shorter initial dead time may be too small' % (hb['deadtime'], INITDEAD_MIN, hb['initdead']),
+                          'set initdead to %d or more' % least, host)
     c['heartbeat'] = hb
 
     ld = chk.dict_of(hv.get('lvs_ldirectord'), 'lvs_ldirectord', LDIRECTORD_DEFAULTS, host)

@@ -112,6 +112,8 @@ BAD = [
     ('keepalive text', inventory(cluster_with(heartbeat={'keepalive': 'fast'})), 'lvs_heartbeat.keepalive', 'integer'),
     ('warntime outside', inventory(cluster_with(heartbeat={'warntime': 20})), 'lvs_heartbeat.warntime', 'between'),
     ('initdead short', inventory(cluster_with(heartbeat={'initdead': 12})), 'lvs_heartbeat.initdead', 'twice deadtime'),
+    ('initdead under 10 s', inventory(cluster_with(heartbeat={'keepalive': 1, 'warntime': 2, 'deadtime': 3, 'initdead': 6})),
+     'lvs_heartbeat.initdead', 'at least 10 s'),
     ('link serial', inventory(cluster_with(heartbeat={'link': 'serial'})), 'lvs_heartbeat.link', 'must be one of'),
     ('auto_failback maybe', inventory(cluster_with(heartbeat={'auto_failback': 'maybe'})), 'lvs_heartbeat.auto_failback',
      'boolean'),
