@@ -16,10 +16,11 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap podman runc keepalived ldirectord heartbeat ipvsadm \
-	iproute2 openssh-client curl e2fsprogs socat arping uidmap git rsync shellcheck
+	iproute2 openssh-client curl e2fsprogs socat arping uidmap git rsync shellcheck \
+	libpopt-dev libssl-dev libc6-dev gcc make
 DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 
-.PHONY: help deps apt venv lint yamllint ansible-lint sanity unit checks molecule molecule-containers molecule-lab \
+.PHONY: help deps apt venv lint yamllint ansible-lint sanity unit daemons checks molecule molecule-containers molecule-lab \
 	lab lab-smoke lab-day2 lab-ipvs lab-up lab-down build test clean
 
 help:
@@ -27,7 +28,7 @@ help:
 	@echo "make lab-day2   the day-2 playbooks on the lab (status, drain/enable, rolling update, failover drill), with numbers"
 	@echo "make test       all tests (lint, sanity, unit, checks, container and VM molecule scenarios)"
 	@echo "make deps       install system packages and the Python tooling into $(VENV)"
-	@echo "make lint | sanity | unit | checks | molecule-containers | molecule-lab | build | lab-down"
+	@echo "make lint | sanity | unit | daemons | checks | molecule-containers | molecule-lab | build | lab-down"
 
 ## ---- set-up ---------------------------------------------------------------------------------------------
 apt:
@@ -88,7 +89,12 @@ molecule-lab: deps
 
 molecule: molecule-containers molecule-lab
 
-test: deps lint unit sanity checks molecule-containers molecule-lab
+# The daemons as judges: a generated matrix of valid models rendered through the roles' templates and checked by
+# keepalived -t, ldirectord's parser, heartbeat's reading rules and piranha's own lvsParseConfig (tests/daemons).
+daemons: deps
+	CI=$${CI:-true} pytest -q -m daemons tests/daemons
+
+test: deps lint unit daemons sanity checks molecule-containers molecule-lab
 	@echo "make test: all passed"
 
 ## ---- the built-in lab ---------------------------------------------------------------------------------
