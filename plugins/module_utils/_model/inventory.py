@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import difflib
 
 from ansible_collections.lvs.cluster.plugins.module_utils._model import keepalived, realserver, relations
@@ -52,6 +51,7 @@ class Model(object):
     def _build(self):
         chk = Checker()
         directors = list(self.groups.get(DIRECTORS_GROUP, []))
+        self._director_set = set(directors)
         if not directors:
             chk.error('groups.%s' % DIRECTORS_GROUP, 'the inventory has no director (group %s is empty or missing)' % DIRECTORS_GROUP,
                       'put each director cluster group under a parent group named %s' % DIRECTORS_GROUP)
@@ -71,7 +71,7 @@ class Model(object):
             # Cluster-level problems are reported once (from the first director), not per director.
             chk.problems.extend(problems)
             for other in hosts[1:]:
-                if _public(per_host[other][0]) != _public(settings):
+                if per_host[other][0] != settings:
                     chk.error('lvs_cluster_name', 'directors %s and %s share cluster %r but their cluster variables differ'
                               % (first, other, name),
                               'set the lvs_* cluster variables in the director group vars, not per host, or give the hosts different lvs_cluster_name',
@@ -181,7 +181,7 @@ class Model(object):
                     chk.error(hpath, 'real server of %s.%s is not in group %s, so site.yml will not prepare it'
                               % (cluster['name'], svc['name'], REALSERVERS_GROUP),
                               'make %r a child group of %s' % (group, REALSERVERS_GROUP), host)
-                if host in self.groups.get(DIRECTORS_GROUP, []):
+                if host in self._director_set:
                     chk.error(hpath, 'is both a director and a real server', 'use separate hosts for directors and real servers',
                               host)
                 addr = host_address(chk, host, hv, hpath)
@@ -246,12 +246,6 @@ class Model(object):
 
     def realserver_view(self, host):
         return realserver.view(self, host)
-
-
-def _public(settings):
-    """Cluster settings without the per-host parts, for comparing directors of a cluster."""
-    out = copy.deepcopy(settings)
-    return out
 
 
 def redact(obj):

@@ -225,12 +225,17 @@ def _group_tree(model, out):
             out.error(None, 'groups.%s' % group, 'sets lvs_backend but is not a child group of %s, so its hosts are no directors and '
                       'its real servers would take the removal path' % DIRECTORS_GROUP,
                       'make %s a child of %s in the inventory (children: {%s: ...})' % (group, DIRECTORS_GROUP, group))
-    named = dict((g, info['cluster_name']) for g, info in tree.items() if info.get('cluster_name') is not None)
-    for host in sorted(model.groups.get(DIRECTORS_GROUP, [])):
-        names = {}
-        for group in sorted(named):
-            if host in model.groups.get(group, []):
-                names.setdefault(named[group], []).append(group)
+    directors = set(model.groups.get(DIRECTORS_GROUP, []))
+    names_of = {}  # director -> {cluster name -> [groups]}: one pass over the members of the groups that name a cluster
+    for group in sorted(tree):
+        name = tree[group].get('cluster_name')
+        if name is None:
+            continue
+        for host in model.groups.get(group, []):
+            if host in directors:
+                names_of.setdefault(host, {}).setdefault(name, []).append(group)
+    for host in sorted(names_of):
+        names = names_of[host]
         if len(names) > 1:
             out.error(None, 'groups', 'host %s is in groups of several clusters (%s); Ansible keeps one lvs_cluster_name and drops '
                       'the others in silence' % (host, '; '.join('%s: %s' % (n, ', '.join(g)) for n, g in sorted(names.items()))),
