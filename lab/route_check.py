@@ -212,7 +212,7 @@ def message(found, setting):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='route_check.py', description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(prog='route_check.py', description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--network', action='append', required=True, help='a network of the lab (CIDR)')
     parser.add_argument('--setting', default="the lab's address plan", help='where the lab networks are set')
     parser.add_argument('--routes-json', action='append', default=[], help='routes to check (`ip -j route` output)')
@@ -220,7 +220,7 @@ def main(argv=None):
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:
-        return 2 if e.code else 0
+        return 0 if e.code in (0, None) else 2
     try:
         labs = [ipaddress.ip_network(n) for n in args.network]
     except ValueError as e:

@@ -218,7 +218,7 @@ def apr1(password, salt):
 
     def to64(value, count):
         out = ''
-        for _ in range(count):
+        for _index in range(count):
             out += ITOA64[value & 0x3f]
             value >>= 6
         return out

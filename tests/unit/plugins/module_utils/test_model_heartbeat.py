@@ -387,7 +387,7 @@ def test_view_check_lines_per_type():
         'connect': ({'type': 'tcp'}, ['checktype=connect', 'checktimeout=3']),
         'smtp': ({'type': 'smtp'}, ['checktype=negotiate', 'service=smtp', 'checktimeout=3', 'negotiatetimeout=3']),
         'https': ({'type': 'https', 'path': '/'}, ['checktype=negotiate', 'service=https', 'checktimeout=3',
-                                                  'negotiatetimeout=3', 'request="/"']),
+                                                   'negotiatetimeout=3', 'request="/"']),
         'simpletcp': ({'type': 'tcp', 'send': 'PING\\n', 'expect': '+PONG'},
                       ['checktype=negotiate', 'service=simpletcp', 'checktimeout=3', 'negotiatetimeout=3',
                        'request="/PING\\n"', 'receive="\\+PONG"']),
@@ -485,7 +485,7 @@ def test_timeouts_drop_in_prints_integers_only():
         '__director_heartbeat_ldirectord_model.view.ipvs_timeouts | join(\' \')', 'ansible_managed | comment',
         'director_heartbeat_ldirectord_ipvsadm_bin']
     timeouts = view_of(cluster_with(lvs_timeouts={'tcp': '900', 'tcpfin': 120}))['ipvs_timeouts']
-    assert timeouts == [900, 120, 0] and all(type(t) is int for t in timeouts)
+    assert timeouts == [900, 120, 0] and all(isinstance(t, int) and not isinstance(t, bool) for t in timeouts)
 
 
 def test_haresources_arguments_are_checked_words():

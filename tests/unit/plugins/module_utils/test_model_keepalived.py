@@ -224,7 +224,7 @@ def test_unicast_with_one_director_leaves_the_unicast_block_out():
 def test_ipv6_fwmark_service_names_its_family():
     model = build(svc({'port': None, 'fwmark': 7, 'vip': '2001:db8::100'}, {'name': 'v4', 'port': None, 'fwmark': 8}),
                   rs=V6_REALSERVERS)
-    vs = [v for v in model.backend_view('dr1')['virtual_servers']]
+    vs = list(model.backend_view('dr1')['virtual_servers'])
     assert [v['ip_family'] for v in vs] == ['inet6', None]
 
 

@@ -290,9 +290,9 @@ def test_apr1_agrees_with_openssl_on_random_passwords():
     if openssl is None:
         pytest.skip('openssl is not installed (the fixed vectors above still hold)')
     rnd = random.Random(3)
-    for _ in range(25):
-        password = ''.join(rnd.choice(string.printable[:94]) for _ in range(rnd.randint(1, 72)))
-        salt = ''.join(rnd.choice(piranha.ITOA64) for _ in range(8))
+    for _round in range(25):
+        password = ''.join(rnd.choice(string.printable[:94]) for _char in range(rnd.randint(1, 72)))
+        salt = ''.join(rnd.choice(piranha.ITOA64) for _char in range(8))
         proc = subprocess.run([openssl, 'passwd', '-apr1', '-salt', salt, '-stdin'], input=password + '\n', stdout=subprocess.PIPE,
                               universal_newlines=True, check=True)
         assert piranha.apr1(password, salt) == proc.stdout.strip(), password
