@@ -59,7 +59,7 @@ def service_key(entry):
 
 
 def service_spec(vs):
-    """The service as ipvsadm (and ipvs_info's `spec`) writes it: -t 192.0.2.100:80, -f 10 -6."""
+    """The service as ipvsadm (and ipvs_info's `spec`) writes it: -t 203.0.113.100:80, -f 10 -6."""
     ident = service_identity(vs)
     if 'fwmark' in ident:
         return '-f %d%s' % (ident['fwmark'], ' -6' if ident['family'] == 'ipv6' else '')

@@ -370,7 +370,7 @@ def _ipv4_problem(text, key, dns=True):
     return ('%s must be four decimal numbers 0-255 (an IPv4 address), got %r; %s' % (
         key, text, 'piranha resolves host names with DNS once at start-up and inet_aton reads shortened or leading-zero forms as '
         'other addresses' if parser_reads else 'piranha cannot read it'),
-        'write e.g. 192.0.2.10', 'ipv4' if parser_reads else 'address')
+        'write e.g. 203.0.113.10', 'ipv4' if parser_reads else 'address')
 
 
 def _check_ipv4(tokens, key):
@@ -738,7 +738,7 @@ def _setting(errors, block, number, tokens):
         return
     args = tokens[2:]
     if len(args) != nargs:
-        example = {'address': 'address = 192.0.2.100 eth0:1' if block.kind != 'server' else 'address = 192.0.2.21',
+        example = {'address': 'address = 203.0.113.100 eth0:1' if block.kind != 'server' else 'address = 203.0.113.21',
                    'nat_router': 'nat_router = 198.51.100.1 eth1:1'}.get(key, '%s = VALUE' % key)
         if any(arg.text.startswith('#') and not arg.quote for arg in args):
             fix = "piranha has no end-of-line comments: move the comment to a line of its own starting with '#'"

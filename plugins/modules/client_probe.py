@@ -163,17 +163,17 @@ EXAMPLES = r'''
 - name: Learn the real servers' pages and send 20 requests to the VIP
   lvs.cluster.client_probe:
     mode: learn
-    vip: 192.0.2.100
+    vip: 203.0.113.100
     port: 80
     real_servers:
-      - {host: rs1, address: 192.0.2.21, port: 80}
-      - {host: rs2, address: 192.0.2.22, port: 80}
+      - {host: rs1, address: 203.0.113.21, port: 80}
+      - {host: rs2, address: 203.0.113.22, port: 80}
   register: learn
 
 - name: Wait until rs1 answers through the VIP again
   lvs.cluster.client_probe:
     mode: wait
-    vip: 192.0.2.100
+    vip: 203.0.113.100
     port: 80
     markers: "{{ learn.probe.markers }}"
     since: "{{ mark.probe.now }}"
@@ -183,7 +183,7 @@ EXAMPLES = r'''
 - name: Count failed requests in the background until the stop file appears
   lvs.cluster.client_probe:
     mode: count
-    targets: [{address: 192.0.2.100, port: 80, check: http}]
+    targets: [{address: 203.0.113.100, port: 80, check: http}]
     stop_file: /tmp/lvs_rolling/stop
     interval: 0.2
     max_seconds: 3600

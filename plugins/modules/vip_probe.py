@@ -80,8 +80,8 @@ EXAMPLES = r'''
 - name: Wait until exactly one host of the segment answers ARP for each VIP
   lvs.cluster.vip_probe:
     interface: eth0
-    source: 192.0.2.11
-    vips: [192.0.2.100, 2001:db8::100]
+    source: 203.0.113.11
+    vips: [203.0.113.100, 2001:db8::100]
   register: holders
   until: holders.ok
   retries: 15
@@ -92,8 +92,8 @@ EXAMPLES = r'''
   lvs.cluster.vip_probe:
     mode: release
     interface: eth0
-    source: 192.0.2.11
-    vips: [192.0.2.100]
+    source: 203.0.113.11
+    vips: [203.0.113.100]
     timeout: 60
     trigger: [systemctl, stop, keepalived]
   become: true
@@ -102,7 +102,7 @@ EXAMPLES = r'''
   lvs.cluster.vip_probe:
     mode: acquire
     interface: eth0
-    vips: [192.0.2.100]
+    vips: [203.0.113.100]
     trigger: [hb_takeover, all]
     trigger_dirs: [/usr/share/heartbeat, /usr/lib64/heartbeat, /usr/lib/heartbeat]
   become: true
@@ -121,7 +121,7 @@ vips:
     - V(release), V(acquire) - for each VIP that moved, the seconds from the start of the run (before O(trigger)).
   returned: always
   type: dict
-  sample: {"192.0.2.100": {"local": true, "remote": [], "count": 1, "checked": true}}
+  sample: {"203.0.113.100": {"local": true, "remote": [], "count": 1, "checked": true}}
 ok:
   description: V(holders) - every IPv4 VIP has exactly one holder on the segment.
   returned: O(mode=holders)

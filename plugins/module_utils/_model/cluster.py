@@ -102,7 +102,7 @@ def cluster_settings(chk, hv, host):
     c['virtual_services'] = []
     if not isinstance(services, list) or not services:
         chk.error('lvs_virtual_services', 'must be a non-empty list of virtual services',
-                  'define at least one service: [{name: www, vip: 192.0.2.100, port: 80}]', host)
+                  'define at least one service: [{name: www, vip: 203.0.113.100, port: 80}]', host)
     elif backend:
         for i, raw in enumerate(services):
             svc = norm_service(chk, raw, 'lvs_virtual_services[%d]' % i, backend, host)

@@ -119,7 +119,7 @@ def settings(chk, hv, c, backend, host):
     hb['mcast_group'] = _mcast_group(chk, hb['mcast_group'], host)
     hb['ping_nodes'] = [str(a) for a in (chk.ip(p, 'lvs_heartbeat.ping_nodes[%d]' % i, 'list IP addresses', host)
                                          for i, p in enumerate(str_list(chk, hb['ping_nodes'], 'lvs_heartbeat.ping_nodes', host,
-                                                                        example='192.0.2.1')))
+                                                                        example='203.0.113.1')))
                         if a is not None]
     if hb['logfacility'] == 'kern':
         chk.error('lvs_heartbeat.logfacility', 'cannot be kern: heartbeat takes facility 0 (kern) for no log destination '

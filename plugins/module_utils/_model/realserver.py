@@ -140,7 +140,7 @@ def _check_served_values(model, chk, idx):
             if svc['forwarding'] in ('dr', 'tun'):
                 reason = _address_problem(svc['vip'])
                 if reason:
-                    chk.error(path + '.vip', reason, 'write the VIP as a plain address, e.g. 192.0.2.100 or 2001:db8::100')
+                    chk.error(path + '.vip', reason, 'write the VIP as a plain address, e.g. 203.0.113.100 or 2001:db8::100')
             elif svc['forwarding'] == 'nat':
                 reason = _address_problem(model.clusters[name]['nat'].get('inside_vip'))
                 if reason:

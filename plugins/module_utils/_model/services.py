@@ -72,7 +72,7 @@ def norm_service(chk, raw, path, backend, host=None):
                       'remove it or use one of %s' % ', '.join(SERVICE_KEYS), host)
     svc = {}
     svc['name'] = chk.text(raw.get('name'), path + '.name', NAME, host=host)
-    vip = chk.ip(raw.get('vip'), path + '.vip', 'set vip to the virtual IP address, e.g. 192.0.2.100', host)
+    vip = chk.ip(raw.get('vip'), path + '.vip', 'set vip to the virtual IP address, e.g. 203.0.113.100', host)
     svc['vip'] = str(vip) if vip is not None else None
     svc['family'] = vip.version if vip is not None else 4
     prefix = raw.get('vip_prefix', 32 if svc['family'] == 4 else 128)
@@ -132,7 +132,7 @@ def norm_service(chk, raw, path, backend, host=None):
     if sorry is not None:
         if not isinstance(sorry, dict):
             chk.error(path + '.sorry_server', 'must be a dictionary with address and port',
-                      'write sorry_server: {address: 192.0.2.50, port: 80}', host)
+                      'write sorry_server: {address: 203.0.113.50, port: 80}', host)
         else:
             sip = chk.ip(sorry.get('address'), path + '.sorry_server.address', 'set the sorry server IP address', host)
             sport = sorry.get('port', svc['real_server_port'] or 0)
