@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.lvs.cluster.plugins.module_utils._model import Model
 from ansible_collections.lvs.cluster.plugins.module_utils._model import grammar
+from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils import model_asserts
 
 SERVICE = {
     'name': 'www', 'vip': '203.0.113.100', 'port': 80, 'protocol': 'tcp', 'scheduler': 'rr', 'forwarding': 'dr',
@@ -74,15 +75,7 @@ def cl(**changes):
 
 
 def assert_refused(model, path, words=None, hosts=('dr1', 'rs1')):
-    errors = [e for e in model.errors if e.path == path]
-    assert errors, 'expected an error at %s, got:\n%s' % (path, '\n'.join(str(e) for e in model.errors))
-    if words:
-        assert any(words in str(e) for e in errors), [str(e) for e in errors]
-    for e in errors:
-        assert e.fix and 'Fix: ' in str(e)
-    # refused for the hosts that would receive the value: the plays stop before touching them
-    for host in hosts:
-        assert any(e.path == path for e in model.errors_for(host)), host
+    model_asserts.assert_refused(model, path, words, hosts)
 
 
 # --- injection: every shared free-text field refuses what its file cannot carry -------------------------------------

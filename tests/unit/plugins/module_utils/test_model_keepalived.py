@@ -16,6 +16,7 @@ import re
 import pytest
 
 from ansible_collections.lvs.cluster.plugins.module_utils._model import Model, keepalived, redact
+from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils import model_asserts
 
 SERVICE = {
     'name': 'www', 'vip': '203.0.113.100', 'port': 80, 'protocol': 'tcp', 'scheduler': 'rr', 'forwarding': 'dr',
@@ -65,15 +66,7 @@ def hc(**changes):
 
 
 def assert_refused(model, path, words=None, hosts=('dr1', 'dr2', 'rs1')):
-    errors = [e for e in model.errors if e.path == path]
-    assert errors, 'expected an error at %s, got:\n%s' % (path, '\n'.join(str(e) for e in model.errors))
-    if words:
-        assert any(words in str(e) for e in errors), [str(e) for e in errors]
-    for e in errors:
-        assert e.fix and 'Fix: ' in str(e)
-    # refused for every host that would receive the value: the plays stop before touching any of them
-    for host in hosts:
-        assert any(e.path == path for e in model.errors_for(host)), host
+    model_asserts.assert_refused(model, path, words, hosts)
 
 
 def view_of(model, host='dr1'):
