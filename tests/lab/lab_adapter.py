@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lvs.cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the lab tests need of the lab, in one place: guests (lab/labctl), Ansible and the client inside the namespace.
+
+The lab's plumbing is lab/labctl (qemu, taps, bridge, namespace, lock); this module calls its commands and nothing
+else knows how. Ansible runs inside the lab namespace with the connection variables labctl generates, under mitogen's
+mitogen_linear strategy unless LAB_MITOGEN=0 (docs/performance.md). The client is lab/client.py, also run inside the
+namespace (its requests must never leave it).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+LABCTL = os.path.join(REPO, 'lab', 'labctl')
+BUILD_IMAGE = os.path.join(REPO, 'lab', 'build-image.sh')
+CLIENT = os.path.join(REPO, 'lab', 'client.py')
+BIN = os.path.dirname(sys.executable)
+
+
+def mitogen_strategy_dir():
+    """The directory of mitogen's strategy plugins (ansible_mitogen/plugins/strategy), None when mitogen is missing."""
+    spec = importlib.util.find_spec('ansible_mitogen')
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = os.path.join(list(spec.submodule_search_locations)[0], 'plugins', 'strategy')
+    return path if os.path.isfile(os.path.join(path, 'mitogen_linear.py')) else None
+
+
+def load_client():
+    """lab/client.py as a module (its helpers read the client's results: pages_line, served, server_of)."""
+    spec = importlib.util.spec_from_file_location('lvs_lab_client', CLIENT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class LabError(Exception):
+    pass
+
+
+class Lab(object):
+    """The running lab: `netns` is labctl's namespace (LAB_NETNS), `out` where logs and JSON go."""
+
+    def __init__(self, out, backend='keepalived', mitogen=True, netns=None, stream=True):
+        self.out, self.backend, self.stream = out, backend, stream
+        self.netns = netns or os.environ.get('LAB_NETNS', 'lvslab')
+        self.strategy_dir = None
+        if mitogen:
+            self.strategy_dir = mitogen_strategy_dir()
+            if self.strategy_dir is None:
+                raise LabError('mitogen is not installed (pip install -r requirements-dev.txt), or run without it: LAB_MITOGEN=0')
+        self.background = []
+
+    # ------------------------------------------------------------ labctl
+    def labctl(self, *args, **kw):
+        """Run `lab/labctl ARGS`; returns the CompletedProcess (output captured unless capture=False)."""
+        capture = kw.pop('capture', True)
+        check = kw.pop('check', True)
+        r = subprocess.run([LABCTL] + list(args), capture_output=capture, text=True, check=False, **kw)
+        if check and r.returncode != 0:
+            raise LabError('labctl %s exited %d: %s' % (' '.join(args), r.returncode, (r.stderr or '')[-2000:]))
+        return r
+
+    def check_net(self):
+        """labctl check-net: the lab network overlaps no route of this host; returns its report line."""
+        r = self.labctl('check-net')
+        return ' '.join(line[len('lab network '):] for line in r.stdout.splitlines() if line.startswith('lab network ')) or r.stdout.strip()
+
+    @staticmethod
+    def image_cached():
+        return subprocess.run([BUILD_IMAGE, '--check'], capture_output=True, check=False).returncode == 0
+
+    @staticmethod
+    def image_key():
+        return subprocess.run([BUILD_IMAGE, '--print-key'], capture_output=True, text=True, check=True).stdout.strip()
+
+    @staticmethod
+    def build_image():
+        subprocess.run([BUILD_IMAGE], check=True)
+
+    def exists(self):
+        return os.path.exists('/run/netns/%s' % self.netns)
+
+    def up(self, *hosts):
+        self.labctl('up', *hosts, capture=False)
+
+    def down(self):
+        self.labctl('down', capture=False)
+
+    def kill(self, host):
+        self.labctl('kill', host)
+
+    def start(self, host):
+        self.labctl('start', host, capture=False)
+
+    def connection(self):
+        """The generated Ansible connection variables (a YAML file for -e @FILE)."""
+        return self.labctl('inventory').stdout.strip()
+
+    def ssh(self, host, *cmd, **kw):
+        kw.setdefault('check', False)
+        return self.labctl('ssh', host, *cmd, **kw)
+
+    # ------------------------------------------------------------ inside the namespace
+    def in_ns(self, *cmd, **kw):
+        kw.setdefault('capture_output', True)
+        kw.setdefault('text', True)
+        kw.setdefault('check', False)
+        return subprocess.run(('ip', 'netns', 'exec', self.netns) + tuple(cmd), **kw)
+
+    def client(self, args, save=None, timeout=None):
+        """Run lab/client.py with ARGS (a dict) inside the namespace and return its JSON result (also into SAVE)."""
+        r = self.in_ns(sys.executable, CLIENT, json.dumps(args), timeout=timeout or float(args.get('max_seconds', 60)) + 60)
+        if r.returncode != 0:
+            raise LabError('lab client exited %d: %s' % (r.returncode, r.stderr[-2000:]))
+        if save:
+            with open(os.path.join(self.out, save), 'w') as f:
+                f.write(r.stdout)
+        return json.loads(r.stdout)
+
+    def client_start(self, args, save):
+        """Start lab/client.py in the background (its result goes to SAVE); `client_result` collects it."""
+        f = open(os.path.join(self.out, save), 'w')
+        p = subprocess.Popen(('ip', 'netns', 'exec', self.netns, sys.executable, CLIENT, json.dumps(args)), stdout=f, text=True)
+        f.close()
+        self.background.append(p)
+        return p, save
+
+    def client_result(self, started, timeout=120):
+        p, save = started
+        p.wait(timeout=timeout)
+        self.background.remove(p)
+        with open(os.path.join(self.out, save)) as f:
+            text = f.read()
+        if p.returncode != 0 or not text.strip():
+            raise LabError('lab client exited %d, printed %r' % (p.returncode, text[-500:]))
+        return json.loads(text)
+
+    def stop_background(self):
+        for p in list(self.background):
+            p.kill()
+            p.wait()
+            self.background.remove(p)
+
+    # ------------------------------------------------------------ Ansible
+    def ansible_env(self, json_results=False):
+        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1',
+                   PY_COLORS='0', PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+        if self.strategy_dir:
+            env.update(ANSIBLE_STRATEGY_PLUGINS=self.strategy_dir, ANSIBLE_STRATEGY='mitogen_linear')
+        else:
+            env.pop('ANSIBLE_STRATEGY', None)
+        if json_results:
+            # every result on one JSON line and the set_stats data printed ("RUN: {...}"): the day-2 tests read them
+            env.update(ANSIBLE_CALLBACK_RESULT_FORMAT='json', ANSIBLE_SHOW_CUSTOM_STATS='true')
+        return env
+
+    def playbook(self, log, *args, **kw):
+        """ansible-playbook ARGS inside the namespace, from the repository, with the lab's connection variables and
+        lab_backend; the output goes to OUT/LOG.log (and to stdout). Returns (exit status, output)."""
+        cmd = ['ip', 'netns', 'exec', self.netns, os.path.join(BIN, 'ansible-playbook'), '-e', '@' + self.connection(),
+               '-e', 'lab_backend=%s' % self.backend] + list(args)
+        lines = []
+        with open(os.path.join(self.out, log + '.log'), 'w') as f:
+            f.write('# %s\n' % ' '.join(cmd))
+            p = subprocess.Popen(cmd, cwd=REPO, env=self.ansible_env(kw.get('json_results', False)), stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, bufsize=1)
+            for line in p.stdout:
+                lines.append(line)
+                f.write(line)
+                if self.stream:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+            p.wait()
+        return p.returncode, ''.join(lines)
+
+    # ------------------------------------------------------------ guests' state
+    def mac(self, host):
+        return self.ssh(host, 'cat', '/sys/class/net/eth0/address', check=True).stdout.strip().lower()
+
+    def vip_holders(self, vip, directors=('dr1', 'dr2')):
+        pattern = re.compile(r'\binet %s/' % re.escape(vip))
+        out = []
+        for d in directors:
+            r = self.ssh(d, 'ip', '-o', 'addr', 'show', timeout=60)
+            if r.returncode == 0 and pattern.search(r.stdout):
+                out.append(d)
+        return out
+
+    def ipvs_weight(self, director, vip, port, address):
+        """IPVS weight of the real server ADDRESS in the service VIP:PORT on DIRECTOR, 'absent' when it is not there."""
+        table = self.ssh(director, 'ipvsadm', '-Ln', '-t', '%s:%d' % (vip, port), check=True).stdout
+        for line in table.splitlines():
+            p = line.split()
+            if len(p) >= 4 and p[0] == '->' and p[1] == '%s:%d' % (address, port):
+                return p[3]
+        return 'absent'
+
+
+class Timer(object):
+    """with Timer() as t: ...; t.seconds"""
+
+    def __enter__(self):
+        self.t0 = time.time()
+        self.seconds = None
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = int(round(time.time() - self.t0))
+        return False
