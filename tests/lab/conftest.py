@@ -51,6 +51,7 @@ BACKENDS = {  # bounds in seconds: verify failover, verify failback, power cut, 
     'heartbeat_ldirectord': {'failover': 25, 'failback': 35, 'kill': 30, 'back': 45},
 }
 MARKERS = {
+    'lab': 'the VM lab (needs the lab lock and qemu)',
     'converge': 'lab stage: site.yml, the test pages, idempotence',
     'seed': "lab stage: the seed's section 11.6 tests (verify_cluster.yml) and the cluster's state",
     'day2': 'lab stage: the day-2 playbooks (status, drain/enable, rolling update, failover drill)',
