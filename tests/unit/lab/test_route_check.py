@@ -27,6 +27,8 @@ SCRIPT = os.path.join(ROOT, 'lab', 'route_check.py')
 _spec = importlib.util.spec_from_file_location('lab_route_check', SCRIPT)
 rc = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rc)
+with open(os.path.join(ROOT, 'lab', 'lablib.py'), encoding='utf-8') as _f:
+    LABLIB_NETWORK = re.search(r"^NET_PREFIX = '(\S+)'$", _f.read(), re.M).group(1) + '.0/24'
 
 # `ip -j -4 route show table all` and `ip -j -6 route show table all` on the first lab machine (iproute2 6.1)
 HOST_V4 = [
@@ -276,14 +278,11 @@ def test_cli_unreadable_route_file_exits_2(run, tmp_path):
 # ---------------------------------------------------------------- labctl wires it in
 
 def test_labctl_check_net_checks_the_lab_network_against_this_host():
-    labctl = os.path.join(ROOT, 'lab', 'labctl')
-    r = subprocess.run([labctl, 'check-net'], capture_output=True, text=True, check=False)
-    with open(labctl, encoding='utf-8') as f:
-        text = f.read()
-    lab = ipaddress.ip_network(re.search(r'^NET_PREFIX=(\S+)$', text, re.M).group(1) + re.search(r'^LAB_NETWORK=\$NET_PREFIX(\S+)$', text, re.M).group(1))
+    r = subprocess.run([os.path.join(ROOT, 'lab', 'labctl'), 'check-net'], capture_output=True, text=True, check=False)
+    lab = ipaddress.ip_network(LABLIB_NETWORK)
     expected = rc.overlaps([lab], rc.host_routes())
     if expected:
-        assert r.returncode == 1 and 'NET_PREFIX in lab/labctl' in r.stderr and expected[0][1].text in r.stderr
+        assert r.returncode == 1 and 'NET_PREFIX in lab/lablib.py' in r.stderr and expected[0][1].text in r.stderr
     else:
         assert r.returncode == 0, r.stderr
         assert r.stdout == 'lab network %s: none of the %d routes of this host overlaps\n' % (lab, len(rc.host_routes()))
