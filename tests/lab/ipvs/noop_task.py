@@ -85,7 +85,7 @@ def main():
                                 '-e', 'ipvs_test_host=%s' % a.host)
         if rc != 0:
             raise SystemExit('noop_task.yml (%s) failed (rc %d): see %s/noop-%s.log' % (mode, rc, out, mode))
-        results[mode] = task_seconds(json.loads(text[text.index('{'):]))
+        results[mode] = task_seconds(json.JSONDecoder().raw_decode(text[text.index('{'):])[0])
     t_list = ipvsadm_measure(lab, a.host, varsfile)
     print('ipvsadm -Ln in the guest (median of 5): %.3f s' % t_list)
     for mode, times in results.items():
