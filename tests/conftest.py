@@ -4,10 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One pytest tree: every test is marked by the directory it lives in (the markers are registered in pytest.ini).
 
-    tests/unit     -> unit       tests/render   -> render
-    tests/daemons  -> daemons    tests/lab      -> lab
+    tests/unit     -> unit       tests/integration -> integration    tests/render -> render
+    tests/daemons  -> daemons    tests/lab         -> lab
 
-so ``pytest -m unit``, ``-m render``, ``-m daemons`` and ``-m lab`` select the suites, and ``pytest -m "not lab"`` runs
+so ``pytest -m unit``, ``-m integration``, ``-m render``, ``-m daemons`` and ``-m lab`` select the suites, and ``pytest -m "not lab"`` runs
 everything this machine can run in one summary. A test may carry more markers of its own (``slow``).
 
 With ``CI=true`` the tests that need network namespaces (the vip_probe module in tests/unit) must run: a skip there would
@@ -23,7 +23,7 @@ import os
 import pytest
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
-BY_DIRECTORY = {'unit': 'unit', 'render': 'render', 'daemons': 'daemons', 'lab': 'lab'}
+BY_DIRECTORY = {'unit': 'unit', 'integration': 'integration', 'render': 'render', 'daemons': 'daemons', 'lab': 'lab'}
 
 if os.environ.get('CI', '').lower() in ('true', '1', 'yes'):
     os.environ.setdefault('LVS_TESTS_NETNS', 'require')
