@@ -2,7 +2,7 @@
 # Copyright (c) lvs.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The VM lab as pytest: a session fixture boots the guests once (lab/labctl) and takes them down at the end; the
+"""The VM lab as pytest: a session fixture boots the guests once (lab/lablib.py) and takes them down at the end; the
 tests of test_lab.py are the main job's stages, in order. A failing stage ends the run (the later ones are skipped).
 At the end the report (every stage's time, every measured number) is printed and written to OUT/report.txt and
 OUT/report.json, next to each stage's log and JSON.

@@ -2,19 +2,21 @@
 # Copyright (c) lvs.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the lab tests need of the lab, in one place: guests (lab/labctl), Ansible and the client inside the namespace.
+"""What the lab tests need of the lab, in one place: guests (lab/lablib.py), Ansible and the client inside the namespace.
 
-The lab's plumbing is lab/labctl (qemu, taps, bridge, namespace, lock); this module calls its commands and nothing
-else knows how. Ansible runs inside the lab namespace with the connection variables labctl generates, under mitogen's
-mitogen_linear strategy unless LAB_MITOGEN=0 (docs/performance.md). The client is lab/client.py, also run inside the
-namespace (its requests must never leave it).
+The lab's plumbing is lab/lablib.py (qemu, taps, bridge, namespace, lock; lab/labctl is its command line); only this
+module calls it. Ansible runs inside the lab namespace with the connection variables the lab generates, under
+mitogen's mitogen_linear strategy unless LAB_MITOGEN=0 (docs/performance.md). The client is lab/client.py, also run
+inside the namespace (its requests must never leave it).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import importlib.util
+import io
 import json
 import os
 import re
@@ -23,10 +25,14 @@ import sys
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-LABCTL = os.path.join(REPO, 'lab', 'labctl')
 BUILD_IMAGE = os.path.join(REPO, 'lab', 'build-image.sh')
 CLIENT = os.path.join(REPO, 'lab', 'client.py')
 BIN = os.path.dirname(sys.executable)
+if os.path.join(REPO, 'lab') not in sys.path:
+    sys.path.insert(0, os.path.join(REPO, 'lab'))
+import lablib  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
+LabError = lablib.LabError
 
 
 def mitogen_strategy_dir():
@@ -46,16 +52,13 @@ def load_client():
     return module
 
 
-class LabError(Exception):
-    pass
-
-
 class Lab(object):
-    """The running lab: `netns` is labctl's namespace (LAB_NETNS), `out` where logs and JSON go."""
+    """The running lab (lablib.Lab, settings LAB_* from the environment); `out` is where logs and JSON go."""
 
-    def __init__(self, out, backend='keepalived', mitogen=True, netns=None, stream=True):
+    def __init__(self, out, backend='keepalived', mitogen=True, stream=True):
         self.out, self.backend, self.stream = out, backend, stream
-        self.netns = netns or os.environ.get('LAB_NETNS', 'lvslab')
+        self.lab = lablib.Lab()
+        self.netns = self.lab.netns
         self.strategy_dir = None
         if mitogen:
             self.strategy_dir = mitogen_strategy_dir()
@@ -63,20 +66,15 @@ class Lab(object):
                 raise LabError('mitogen is not installed (pip install -r requirements-dev.txt), or run without it: LAB_MITOGEN=0')
         self.background = []
 
-    # ------------------------------------------------------------ labctl
-    def labctl(self, *args, **kw):
-        """Run `lab/labctl ARGS`; returns the CompletedProcess (output captured unless capture=False)."""
-        capture = kw.pop('capture', True)
-        check = kw.pop('check', True)
-        r = subprocess.run([LABCTL] + list(args), capture_output=capture, text=True, check=False, **kw)
-        if check and r.returncode != 0:
-            raise LabError('labctl %s exited %d: %s' % (' '.join(args), r.returncode, (r.stderr or '')[-2000:]))
-        return r
-
+    # ------------------------------------------------------------ the guests
     def check_net(self):
-        """labctl check-net: the lab network overlaps no route of this host; returns its report line."""
-        r = self.labctl('check-net')
-        return ' '.join(line[len('lab network '):] for line in r.stdout.splitlines() if line.startswith('lab network ')) or r.stdout.strip()
+        """The lab network overlaps no route of this host; returns the check's report."""
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            self.lab.check_net(verbose=True)
+        text = buf.getvalue().strip()
+        sys.stdout.write(text + '\n')
+        return re.sub(r'^lab networks? ', '', text.splitlines()[-1]) if text else 'no overlap'
 
     @staticmethod
     def image_cached():
@@ -88,37 +86,38 @@ class Lab(object):
 
     @staticmethod
     def build_image():
-        subprocess.run([BUILD_IMAGE], check=True)
+        subprocess.run([BUILD_IMAGE], check=True, stdout=subprocess.DEVNULL)
 
     def exists(self):
-        return os.path.exists('/run/netns/%s' % self.netns)
+        return self.lab.ns_exists()
 
     def up(self, *hosts):
-        self.labctl('up', *hosts, capture=False)
+        self.lab.up(list(hosts))
 
     def down(self):
-        self.labctl('down', capture=False)
+        self.lab.down()
 
     def kill(self, host):
-        self.labctl('kill', host)
+        self.lab.kill(host)
 
     def start(self, host):
-        self.labctl('start', host, capture=False)
+        self.lab.start(host)
 
     def connection(self):
         """The generated Ansible connection variables (a YAML file for -e @FILE)."""
-        return self.labctl('inventory').stdout.strip()
+        return self.lab.inventory()['connection']
 
     def ssh(self, host, *cmd, **kw):
-        kw.setdefault('check', False)
-        return self.labctl('ssh', host, *cmd, **kw)
+        """Run CMD on a guest (joined by ssh); a CompletedProcess with text output. check, timeout, input as subprocess."""
+        return subprocess.run(self.lab.ssh_argv(host, list(cmd)), capture_output=True, text=True, check=kw.get('check', False),
+                              timeout=kw.get('timeout'), input=kw.get('input'))
 
     # ------------------------------------------------------------ inside the namespace
     def in_ns(self, *cmd, **kw):
         kw.setdefault('capture_output', True)
         kw.setdefault('text', True)
         kw.setdefault('check', False)
-        return subprocess.run(('ip', 'netns', 'exec', self.netns) + tuple(cmd), **kw)
+        return subprocess.run(self.lab.in_ns(cmd), **kw)
 
     def client(self, args, save=None, timeout=None):
         """Run lab/client.py with ARGS (a dict) inside the namespace and return its JSON result (also into SAVE)."""
@@ -133,7 +132,7 @@ class Lab(object):
     def client_start(self, args, save):
         """Start lab/client.py in the background (its result goes to SAVE); `client_result` collects it."""
         f = open(os.path.join(self.out, save), 'w')
-        p = subprocess.Popen(('ip', 'netns', 'exec', self.netns, sys.executable, CLIENT, json.dumps(args)), stdout=f, text=True)
+        p = subprocess.Popen(self.lab.in_ns([sys.executable, CLIENT, json.dumps(args)]), stdout=f, text=True)
         f.close()
         self.background.append(p)
         return p, save
@@ -170,8 +169,8 @@ class Lab(object):
     def playbook(self, log, *args, **kw):
         """ansible-playbook ARGS inside the namespace, from the repository, with the lab's connection variables and
         lab_backend; the output goes to OUT/LOG.log (and to stdout). Returns (exit status, output)."""
-        cmd = ['ip', 'netns', 'exec', self.netns, os.path.join(BIN, 'ansible-playbook'), '-e', '@' + self.connection(),
-               '-e', 'lab_backend=%s' % self.backend] + list(args)
+        cmd = self.lab.in_ns([os.path.join(BIN, 'ansible-playbook'), '-e', '@' + self.connection(),
+                              '-e', 'lab_backend=%s' % self.backend] + list(args))
         lines = []
         with open(os.path.join(self.out, log + '.log'), 'w') as f:
             f.write('# %s\n' % ' '.join(cmd))

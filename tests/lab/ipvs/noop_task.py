@@ -104,7 +104,7 @@ def ipvsadm_measure(lab, host, varsfile):
     with open(varsfile) as f:
         services = json.load(f)['bench_services']
     table = core.render(core.plan({}, core.normalise_services(services))[1])
-    lab.labctl('ssh', host, 'modprobe ip_vs && ipvsadm -C && ipvsadm-restore', input=table)
+    lab.ssh(host, 'modprobe ip_vs && ipvsadm -C && ipvsadm-restore', input=table, check=True)
     try:
         return ipvsadm_in_guest(lab, host)
     finally:
