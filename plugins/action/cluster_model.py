@@ -40,7 +40,7 @@ class ActionModule(ActionBase):
         result['model_cache'] = how
         if resolved['errors']:
             result['failed'] = True
-            result['msg'] = 'The lvs.cluster inventory model is invalid for %s (run site.yml --tags lvs_validate):\n%s' % (
+            result['msg'] = 'The lvs.cluster inventory model is invalid for %s (run ansible-playbook lvs.cluster.site --tags lvs_validate):\n%s' % (
                 host, '\n'.join('  - %s' % p for p in resolved['errors']))
             return result
         realserver = resolved['realserver']

@@ -178,7 +178,7 @@ class Model(object):
                 hv = self._hv(host)
                 hpath = 'hostvars[%s]' % host
                 if host not in realservers:
-                    chk.error(hpath, 'real server of %s.%s is not in group %s, so site.yml will not prepare it'
+                    chk.error(hpath, 'real server of %s.%s is not in group %s, so lvs.cluster.site will not prepare it'
                               % (cluster['name'], svc['name'], REALSERVERS_GROUP),
                               'make %r a child group of %s' % (group, REALSERVERS_GROUP), host)
                 if host in self._director_set:

@@ -198,7 +198,7 @@ def _unused_realservers(model, out):
         if host in used or host in directors:
             continue
         out.error(None, 'hostvars[%s]' % host,
-                  'is in %s but no service of any cluster uses it (clusters: %s), so site.yml would remove its VIPs and ARP '
+                  'is in %s but no service of any cluster uses it (clusters: %s), so lvs.cluster.site would remove its VIPs and ARP '
                   'settings' % (REALSERVERS_GROUP, ', '.join(sorted(model.clusters))),
                   'put its directors\' group under %s and name its group in lvs_realserver_group (or a service\'s '
                   'real_server_group), or take it out of %s' % (DIRECTORS_GROUP, REALSERVERS_GROUP), host)
