@@ -477,6 +477,19 @@ def test_resource_scripts_print_only_quoted_role_paths():
         assert '{%' not in text and 'eval' not in text.split() and '__director_heartbeat_ldirectord_model' not in text, name
 
 
+def test_ldirectord_unit_prints_only_role_paths():
+    """The role's ldirectord unit (run on every director) prints the role's paths and unit names, nothing from the
+    model; it restarts ldirectord after a crash and orders it before heartbeat."""
+    with open(os.path.join(ROLE, 'templates', 'lvs-ldirectord.service.j2')) as handle:
+        text = handle.read()
+    expressions = sorted(set(e.strip() for e in re.findall(r'{{(.*?)}}', text, re.S)))
+    assert expressions == ['ansible_managed | comment', 'director_heartbeat_ldirectord_config_dir',
+                           'director_heartbeat_ldirectord_heartbeat_service', 'director_heartbeat_ldirectord_ldirectord_bin']
+    assert '{%' not in text
+    for line in ('Restart=on-failure', 'Environment=PERLIO=perlio', 'PIDFile=/run/ldirectord.ldirectord.cf.pid'):
+        assert line in text.splitlines()
+
+
 def test_timeouts_drop_in_prints_integers_only():
     """The systemd drop-in runs ipvsadm: it prints the role's ipvsadm path and the view's integers, nothing else."""
     with open(os.path.join(ROLE, 'templates', 'heartbeat-ipvs-timeouts.conf.j2')) as handle:
