@@ -1008,14 +1008,84 @@ def parse_settings(text):
 
 
 # --------------------------------------------------------------------------------------------------
+# How the running daemons can take a new file
+
+def change(old_text, new_text):
+    """How pulse and lvsd can take ``new_text`` when they run with ``old_text``: ``(kind, reason)``.
+
+    ``kind`` is ``none`` (the same settings; ``serial_no`` is only a label), ``reload`` (real servers were only added to
+    virtual blocks that are otherwise unchanged: lvsd rereads the file on SIGHUP and starts a nanny for each new server,
+    without touching the others) or ``restart`` (anything else). Why not reload more (piranha 0.8.6):
+
+    * pulse never rereads lvs.cf (it only forwards SIGHUP to lvsd): global settings, heartbeat and VIPs need a restart;
+    * lvsd's ``rereadConfigFiles`` skips a server that is active before and after (a new weight or port is ignored), and
+      for a server that is gone it shuts the whole virtual service down (``ipvsadm -D``) without starting it again;
+    * it changes nothing of a virtual service that stays (scheduler, persistence, checks) and pairs the n-th new virtual
+      with the n-th old one (``newConfig.virtServers + j``): virtual blocks must stay as they are, in the same order.
+    """
+    old, new = parse_settings(old_text), parse_settings(new_text)
+    for conf in (old, new):
+        conf['global'].pop('serial_no', None)
+    if old == new:
+        return 'none', 'the same settings'
+    changed = sorted(k for k in set(old['global']) | set(new['global']) if old['global'].get(k) != new['global'].get(k))
+    if changed:
+        return 'restart', 'global settings changed (%s): pulse reads them only when it starts' % ', '.join(changed)
+    if old['failover'] != new['failover']:
+        return 'restart', 'failover blocks changed'
+    if [v['name'] for v in old['virtual']] != [v['name'] for v in new['virtual']]:
+        return 'restart', 'virtual blocks added, removed or reordered'
+    added = []
+    for before, after in zip(old['virtual'], new['virtual']):
+        if before['settings'] != after['settings']:
+            return 'restart', 'virtual %s changed: lvsd keeps a running virtual service as it is' % after['name']
+        servers = dict((s['name'], s['settings']) for s in after['servers'])
+        for server in before['servers']:
+            if server['name'] not in servers:
+                return 'restart', 'server %s left virtual %s: lvsd would shut the whole virtual service down' % (server['name'], after['name'])
+            if servers[server['name']] != server['settings']:
+                return 'restart', 'server %s of virtual %s changed: lvsd ignores changes to a running server' % (server['name'], after['name'])
+        known = set(s['name'] for s in before['servers'])
+        for server in after['servers']:
+            if server['name'] not in known:
+                if server['settings'].get('active') != '1':
+                    return 'restart', 'server %s of virtual %s is added inactive' % (server['name'], after['name'])
+                added.append('%s/%s' % (after['name'], server['name']))
+    return 'reload', 'real servers added (%s): lvsd starts their nannies when it rereads the file' % ', '.join(added)
+
+
+def _change_main(argv):
+    """lvscf-check --change RUNNING NEW: print none, reload or restart (the reason on stderr)."""
+    if len(argv) != 2:
+        sys.stderr.write('usage: lvscf-check --change RUNNING NEW\n')
+        return 2
+    new_text, problems = _read(argv[1])
+    if new_text is None or any(f.severity == 'error' for f in check_text(new_text)):
+        sys.stderr.write('%s: not a valid lvs.cf (run lvscf-check %s)\n' % (argv[1], argv[1]))
+        return 1
+    old_text, problems = _read(argv[0])
+    if old_text is None:
+        kind, reason = 'restart', 'no copy of the running file (%s)' % problems[0].message
+    else:
+        kind, reason = change(old_text, new_text)
+    sys.stdout.write('%s\n' % kind)
+    sys.stderr.write('%s\n' % reason)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
 # Command line: the role installs this file on the director and uses it as the template's validate command.
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ('-h', '--help'):
         sys.stdout.write('usage: lvscf-check FILE [FILE...]\n'
-                         'Validate piranha lvs.cf files; print every problem; exit 0 when none has an error, 1 otherwise.\n')
+                         'Validate piranha lvs.cf files; print every problem; exit 0 when none has an error, 1 otherwise.\n'
+                         '       lvscf-check --change RUNNING NEW\n'
+                         'Print how pulse and lvsd running with RUNNING can take NEW: none, reload or restart.\n')
         return 0 if argv else 2
+    if argv[0] == '--change':
+        return _change_main(argv[1:])
     status = 0
     for path in argv:
         findings = check_file(path)

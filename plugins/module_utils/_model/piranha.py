@@ -19,7 +19,7 @@ import ipaddress
 import json
 
 from ansible_collections.lvs.cluster.plugins.module_utils import _lvscf
-from ansible_collections.lvs.cluster.plugins.module_utils._model.grammar import IFALIAS, Grammar, safe
+from ansible_collections.lvs.cluster.plugins.module_utils._model.grammar import ABS_PATH, IFALIAS, Grammar, safe
 
 PIRANHA_DEFAULTS = {
     'heartbeat_port': 539,
@@ -30,7 +30,13 @@ PIRANHA_DEFAULTS = {
     'gui': False,
     'gui_password': None,
     'config_only': False,
+    'install': 'package',
+    'binaries_dir': None,
 }
+# How director_piranha gets pulse, lvsd, nanny and send_arp onto a director: the EL piranha package, or binaries the
+# user built (a directory on the controller holding the four programs, copied to /usr/sbin where they exec each other).
+INSTALL_MODES = ('package', 'binaries')
+BINARIES = ('pulse', 'lvsd', 'nanny', 'send_arp')
 NETWORK = {'dr': 'direct', 'nat': 'nat', 'tun': 'tunnel'}
 # piranha reads marks into an int (lvsd prints them with %d).
 FWMARK_MAX = _lvscf.INT_MAX
@@ -58,6 +64,11 @@ def settings(chk, hv, c, backend, host):
             chk.secret(pi['gui_password'], 'lvs_piranha.gui_password', GUI_PASSWORD_BYTES[0], GUI_PASSWORD_BYTES[1],
                        'the piranha-gui password, required when gui is true', host)
         chk.choice(pi['debug_level'], 'lvs_piranha.debug_level', _lvscf.DEBUG_LEVELS, host)
+        chk.choice(pi['install'], 'lvs_piranha.install', INSTALL_MODES, host,
+                   ' (package: the EL piranha package; binaries: pulse, lvsd, nanny and send_arp from lvs_piranha.binaries_dir)')
+        if pi['binaries_dir'] is not None or (pi['install'] == 'binaries' and not pi['config_only']):
+            fix = 'set it to the directory on the controller that holds %s (e.g. a build of the piranha sources)' % ', '.join(BINARIES)
+            pi['binaries_dir'] = chk.text(pi['binaries_dir'], 'lvs_piranha.binaries_dir', ABS_PATH, host, fix=fix)
     c['piranha'] = pi
 
 
@@ -89,6 +100,24 @@ def text_problem(key, text, regex=False):
     if key == 'expect' and not regex and len(translated.encode('utf-8')) > _lvscf.EXPECT_MAX:
         return ('is %d bytes once nanny translates its escapes; nanny compares at most %d bytes of the reply'
                 % (len(translated.encode('utf-8')), _lvscf.EXPECT_MAX), 'shorten it to the start of the reply')
+    return None
+
+
+def http_expect_problem(text):
+    """Why an explicit ``expect`` of an HTTP check can never match with nanny, or None.
+
+    nanny (piranha 0.8.6, ``pinger``) reads exactly as many bytes of the reply as a literal ``expect`` has and compares
+    them with it (``strncmp``): the text must be the start of the reply, which for HTTP is the status line
+    ``HTTP/1.x NNN``. Any other text (a word of the page, for instance) fails every check, and the real servers never
+    enter the table. ``*`` alone accepts any reply.
+    """
+    translated = _lvscf.translate(text)
+    if translated is None or translated == '*':
+        return None
+    start = 'HTTP/'
+    if translated[:len(start)] != start[:len(translated)]:
+        return ('nanny compares an explicit expect with the first bytes of the HTTP reply, which are its status line '
+                '("HTTP/1.1 200 OK"): this text can never match, so every real server would stay out of the table')
     return None
 
 
@@ -180,6 +209,10 @@ def cluster_rules(chk, cluster):
                 problem = text_problem(key, hc[key], regex and key == 'expect')
                 if problem:
                     chk.error('%s.health_check.%s' % (path, key), problem[0] + ' (got %r)' % (safe(hc[key]),), problem[1])
+        if hc.get('type') == 'http' and hc.get('expect') is not None and http_expect_problem(hc['expect']):
+            chk.error(path + '.health_check.expect', http_expect_problem(hc['expect']) + ' (got %r)' % (safe(hc['expect']),),
+                      'leave expect unset (nanny then matches the status line with the regular expression ^HTTP/1.[01] '
+                      '<status_code>), or give the start of the status line, e.g. "HTTP/1.1 200"')
         sorry = svc.get('sorry_server')
         if sorry:
             if sorry.get('address') and not _ipv4(sorry['address']):

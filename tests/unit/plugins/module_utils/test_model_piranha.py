@@ -84,6 +84,15 @@ BAD = [
     ('monitor_links', cluster_with(lvs_piranha={'monitor_links': 'maybe'}), 'lvs_piranha.monitor_links', 'boolean'),
     ('config_only', cluster_with(lvs_piranha={'config_only': 'sometimes'}), 'lvs_piranha.config_only', 'boolean'),
     ('unknown key', cluster_with(lvs_piranha={'keepalive_time': 2}), 'lvs_piranha.keepalive_time', 'not a known key'),
+    ('install mode', cluster_with(lvs_piranha={'install': 'source'}), 'lvs_piranha.install', 'one of package, binaries'),
+    ('binaries without dir', cluster_with(lvs_piranha={'install': 'binaries'}), 'lvs_piranha.binaries_dir', 'got nothing'),
+    ('binaries dir relative', cluster_with(lvs_piranha={'install': 'binaries', 'binaries_dir': 'lab/run/piranha'}),
+     'lvs_piranha.binaries_dir', 'absolute path'),
+    ('binaries dir dot-dot', cluster_with(lvs_piranha={'install': 'binaries', 'binaries_dir': '/srv/../etc'}),
+     'lvs_piranha.binaries_dir', '".." component'),
+    ('binaries dir blank', cluster_with(lvs_piranha={'install': 'binaries', 'binaries_dir': '/srv/my build'}),
+     'lvs_piranha.binaries_dir', 'absolute path'),
+    ('binaries dir list', cluster_with(lvs_piranha={'binaries_dir': ['/srv/piranha']}), 'lvs_piranha.binaries_dir', 'string'),
     ('not a dict', cluster_with(lvs_piranha=['keepalive', 2]), 'lvs_piranha', 'dictionary'),
     ('gui without password', cluster_with(lvs_piranha={'gui': True}), 'lvs_piranha.gui_password', 'required'),
     ('gui password number', cluster_with(lvs_piranha={'gui': True, 'gui_password': 123456}), 'lvs_piranha.gui_password', 'YAML'),
@@ -138,6 +147,10 @@ BAD = [
     ('expect escape', cluster_with(hc={'expect': '\\d+'}), 'lvs_virtual_services[0].health_check.expect', 'loops forever'),
     ('expect too long', cluster_with(hc={'expect': 'H' * 255}), 'lvs_virtual_services[0].health_check.expect', '254'),
     ('expect newline', cluster_with(hc={'expect': 'OK\n'}), 'lvs_virtual_services[0].health_check.expect', 'text'),
+    ('http expect a page word', cluster_with(hc={'expect': 'real server'}), 'lvs_virtual_services[0].health_check.expect',
+     'first bytes of the HTTP reply'),
+    ('http expect a later part of the status line', cluster_with(hc={'expect': '200 OK'}), 'lvs_virtual_services[0].health_check.expect',
+     'status line'),
     ('tcp expect quote', cluster_with(hc={'type': 'tcp', 'path': None, 'expect': 'a"b'}), 'lvs_virtual_services[0].health_check.expect',
      'double quote'),
     # names that become lvs.cf block names
@@ -166,6 +179,44 @@ def test_bad_piranha_hosts_are_refused_with_their_path(case, build, path, words)
 
 def test_at_least_45_piranha_bad_inputs():
     assert len(BAD) + 4 >= 45
+
+
+@pytest.mark.parametrize('install', [
+    {'install': 'binaries', 'binaries_dir': '/var/cache/lvs-cluster/piranha/6c06cdeb8c8b/bin'},
+    {'install': 'binaries', 'binaries_dir': '/srv/piranha/'},
+    {'install': 'binaries', 'config_only': True},
+    {'install': 'package'},
+    {},
+])
+def test_install_modes_piranha_accepts(install):
+    model = Model(*inventory(cluster_with(lvs_piranha=install)))
+    assert model.errors == [], [str(e) for e in model.errors]
+    piranha_settings = model.clusters['web']['piranha']
+    assert piranha_settings['install'] == install.get('install', 'package')
+    assert piranha_settings['binaries_dir'] == install.get('binaries_dir')
+
+
+def test_install_mode_is_not_part_of_lvs_cf():
+    plain = view_of()
+    built = view_of(cluster_with(lvs_piranha={'install': 'binaries', 'binaries_dir': '/srv/piranha'}))
+    assert plain['serial_no'] == built['serial_no'] and plain['global'] == built['global']
+
+
+def test_other_backends_ignore_the_piranha_install_settings():
+    cluster = cluster_with(lvs_backend='keepalived', lvs_keepalived={'auth_pass': 'secret12'},
+                           lvs_piranha={'install': 'binaries'})
+    assert [e for e in Model(*inventory(cluster)).errors if e.path.startswith('lvs_piranha')] == []
+
+
+@pytest.mark.parametrize('expect', ['HTTP', 'HTTP/1.1 200', 'HTTP/1.0 200 OK', 'H', 'HTT', '*', 'HTTP/1.1 2'])
+def test_http_expect_the_start_of_the_status_line(expect):
+    assert piranha.http_expect_problem(expect) is None
+    assert Model(*inventory(cluster_with(hc={'expect': expect}))).errors == []
+
+
+def test_tcp_expect_is_any_reply_start():
+    cluster = cluster_with(hc={'type': 'tcp', 'path': None, 'send': 'PING\\r\\n', 'expect': '+PONG'})
+    assert Model(*inventory(cluster)).errors == []
 
 
 @pytest.mark.parametrize('text', ['\\"PING\\" x', 'a\\tb\\r\\n', '# ok', 'braces {} and # are text', "it's", 'C:\\\\dir', '*'])
