@@ -14,6 +14,13 @@ the lab tests need on top, with every loop bounded in requests and time:
         requests, the failed ones and the answers per page. Once the MARK file exists, the requests are also counted
         apart (``after``) and the client ends after AFTER of them.
 
+  stream  one slow download (GET PATH, read CHUNK bytes every 1/RATE s) at most MAX_SECONDS: a long-lived TCP connection
+        that a director failover must not reset when connection sync is on; returns the bytes read, the expected
+        length, the seconds and the error that ended it early (None when it completed).
+
+poll also reports ``outage_seconds``: the longest time from a failed request to the next answered one (a fault's
+client-visible outage), and ``first_failure`` / ``last_failure`` (seconds after SINCE).
+
 Run inside the lab namespace with one JSON object of arguments, prints one JSON object (tests/lab/lab_adapter.py):
   ip netns exec lvslab python3 lab/client.py '{"mode": "poll", "vip": "203.0.113.100", "rate": 5, "count": 20}'
 """
@@ -74,6 +81,7 @@ def poll(vip, rate, max_seconds, port=80, stop=None, count=0, mark=None, after=N
     res = dict(_counter(), mode='poll', failures=[])
     after_res = None
     count = int(count or 0)
+    streak, longest, first, last = None, 0.0, None, None
     while clock() < deadline and res['requests'] < MAX_REQUESTS:
         if stop and os.path.exists(stop):
             break
@@ -94,8 +102,49 @@ def poll(vip, rate, max_seconds, port=80, stop=None, count=0, mark=None, after=N
                 r['failed'] += 1
         if not ok and len(res['failures']) < MAX_FAILURES:
             res['failures'].append('%.1fs %s' % (t - since, err or 'HTTP status %s' % status))
+        if ok and streak is not None:
+            longest, streak = max(longest, t - streak), None
+        elif not ok:
+            streak = t if streak is None else streak
+            first = t - since if first is None else first
+            last = t - since
         sleep(max(0.0, 1.0 / float(rate) - (clock() - t)))
     res['seconds'] = round(clock() - since, 1)
+    if streak is not None:
+        longest = max(longest, clock() - streak)
+    res['outage_seconds'] = round(longest, 1)
+    res['first_failure'] = None if first is None else round(first, 1)
+    res['last_failure'] = None if last is None else round(last, 1)
+    return res
+
+
+def stream(vip, path, rate, chunk, max_seconds, port=80, timeout=5.0, clock=time.time, sleep=time.sleep):
+    """One slow download of PATH: CHUNK bytes every 1/RATE s, at most MAX_SECONDS (see the module's docstring)."""
+    import http.client as http_client  # pylint: disable=import-outside-toplevel
+    t0 = clock()
+    res = {'mode': 'stream', 'bytes': 0, 'length': None, 'error': None, 'status': None}
+    conn = http_client.HTTPConnection(vip, port, timeout=timeout)
+    try:
+        conn.request('GET', path, headers={'Connection': 'close', 'User-Agent': 'lvs-cluster-lab-stream'})
+        resp = conn.getresponse()
+        res['status'] = resp.status
+        length = resp.getheader('Content-Length')
+        res['length'] = int(length) if length and length.isdigit() else None
+        while clock() - t0 < float(max_seconds):
+            t = clock()
+            data = resp.read(int(chunk))
+            if not data:
+                break
+            res['bytes'] += len(data)
+            sleep(max(0.0, 1.0 / float(rate) - (clock() - t)))
+        else:
+            res['error'] = 'still reading after %s s' % max_seconds
+    except (OSError, http_client.HTTPException) as exc:
+        res['error'] = '%s: %s' % (type(exc).__name__, exc)
+    finally:
+        conn.close()
+    res['seconds'] = round(clock() - t0, 1)
+    res['complete'] = res['error'] is None and res['length'] is not None and res['bytes'] == res['length']
     return res
 
 
@@ -117,7 +166,10 @@ def run(args):
         return poll(args['vip'], args['rate'], args['max_seconds'], port=args.get('port', 80), stop=args.get('stop'),
                     count=args.get('count'), mark=args.get('mark'), after=args.get('after'), since=args.get('since'),
                     timeout=args.get('timeout', 1.0))
-    raise ValueError('mode must be wait or poll, not %r' % (mode,))
+    if mode == 'stream':
+        return stream(args['vip'], args.get('path', '/'), args['rate'], args['chunk'], args['max_seconds'],
+                      port=args.get('port', 80), timeout=args.get('timeout', 5.0))
+    raise ValueError('mode must be wait or poll or stream, not %r' % (mode,))
 
 
 def main(argv=None):

@@ -127,3 +127,60 @@ def test_command_line(server):
     assert json.loads(out)['requests'] == 2
     bad = subprocess.run([sys.executable, SCRIPT, '{"mode": "other"}'], capture_output=True, text=True, timeout=30)
     assert bad.returncode != 0 and 'mode must be wait or poll' in bad.stderr
+
+
+def test_poll_outage_is_the_longest_failure_streak():
+    """outage_seconds: from a failed request to the next answered one, the longest such span; an unhealed streak
+    counts until the end."""
+    now = [0.0]
+    answers = iter([True, False, False, True, False, True, True, False, False, False])
+
+    def get(vip, port):
+        now[0] += 0.5
+        return (200, 'This is real server1', None) if next(answers) else (None, '', 'TimeoutError: timed out')
+
+    res = client.poll('203.0.113.100', rate=1000, max_seconds=100, count=10, get=get, clock=lambda: now[0],
+                      sleep=lambda s: None, since=0.0)
+    assert res['requests'] == 10 and res['failed'] == 6
+    # requests at 0.0..4.5 s: failed 0.5, 1.0 -> answered 1.5 (1.0 s); failed 2.0 -> 2.5 (0.5 s); failed 3.5, 4.0,
+    # 4.5 and never answered again: 1.5 s until the end (5.0 s)
+    assert res['first_failure'] == 0.5 and res['last_failure'] == 4.5
+    assert res['outage_seconds'] == 1.5
+
+
+def test_poll_without_failures_has_no_outage():
+    res = client.poll('203.0.113.100', rate=1000, max_seconds=100, count=3, get=lambda v, p: (200, 'x', None),
+                      sleep=lambda s: None)
+    assert (res['failed'], res['outage_seconds'], res['first_failure']) == (0, 0.0, None)
+
+
+class _Big(http.server.BaseHTTPRequestHandler):
+    size = 200000
+    cut = None  # close the connection after this many bytes (a reset stream)
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.send_response(200)
+        self.send_header('Content-Length', str(self.size))
+        self.end_headers()
+        self.wfile.write(b'x' * (self.cut or self.size))
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@pytest.mark.parametrize('cut', [None, 50000])
+def test_stream_reads_the_whole_body_or_reports_the_break(cut):
+    handler = type('H', (_Big,), {'cut': cut})
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        res = client.stream('127.0.0.1', '/big.bin', rate=1000, chunk=16384, max_seconds=20, port=httpd.server_address[1])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert res['status'] == 200 and res['length'] == 200000
+    if cut is None:
+        assert res['complete'] and res['bytes'] == 200000 and res['error'] is None
+    else:
+        assert not res['complete'] and res['bytes'] == 50000
