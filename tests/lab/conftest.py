@@ -57,6 +57,7 @@ MARKERS = {
     'day2': 'lab stage: the day-2 playbooks (status, drain/enable, rolling update, failover drill)',
     'powercut': 'lab stage: power cut of the director holding the VIP',
     'scaleout': 'lab stage: scale-out (rs3) under client load',
+    'faults': 'lab stage: faults under client load (test_lab_faults.py; make lab-faults)',
 }
 
 

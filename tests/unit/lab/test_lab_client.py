@@ -184,3 +184,19 @@ def test_stream_reads_the_whole_body_or_reports_the_break(cut):
         assert res['complete'] and res['bytes'] == 200000 and res['error'] is None
     else:
         assert not res['complete'] and res['bytes'] == 50000
+
+
+def test_faults_table(tmp_path):
+    """tests/lab/faults_table.py: one row per fault and backend, sorted, '|' kept out of the cells."""
+    spec = importlib.util.spec_from_file_location('faults_table', os.path.join(ROOT, 'tests', 'lab', 'faults_table.py'))
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    path = tmp_path / 'faults.json'
+    path.write_text(json.dumps({'backend': 'keepalived', 'mitogen': True, 'rows': [
+        {'fault': 'partition', 'outage_seconds': 1.5, 'requests': 120, 'failed': 3, 'holders_at_end': ['dr1'],
+         'heal_seconds': 4.0, 'ok': True, 'note': 'a | b'},
+        {'fault': 'bad-push', 'outage_seconds': 0.0, 'requests': 90, 'failed': 0, 'holders_at_end': ['dr1'],
+         'heal_seconds': 0, 'ok': True, 'note': ''}]}))
+    lines = table.table(table.rows_of([str(path)])).splitlines()
+    assert lines[2] == '| bad-push | keepalived | 0.0 | 0 / 90 | dr1 | 0 | pass |  |'
+    assert lines[3] == '| partition | keepalived | 1.5 | 3 / 120 | dr1 | 4.0 | pass | a / b |'
