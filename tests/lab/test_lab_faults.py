@@ -322,7 +322,7 @@ def _stream_across_failover(lab, report, sync):
 def test_fault_stream_sync(lab, report):
     if not backend(lab)['sync']:
         pytest.skip('the %s backend does not run the IPVS connection sync daemon (the model refuses lvs_sync_daemon)' % lab.backend)
-    for rs in REALSERVERS:
+    for rs in list(REALSERVERS) + [h for h in ('rs3',) if lab.lab.guest_pid(h)]:  # rs3 after the scale-out stage
         lab.ssh(rs, 'sh', '-c', 'test -s /var/www/html%s || head -c %d /dev/zero > /var/www/html%s' % (
             STREAM['path'], STREAM['bytes'], STREAM['path']), check=True, timeout=120)
     try:
