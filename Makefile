@@ -21,11 +21,12 @@ APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap podman runc keepalived ldi
 DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 
 .PHONY: help deps apt venv lint yamllint ansible-lint sanity unit daemons checks molecule molecule-containers molecule-lab \
-	lab lab-smoke lab-day2 lab-ipvs lab-up lab-down build test clean
+	lab lab-faults lab-smoke lab-day2 lab-ipvs lab-up lab-down build test clean
 
 help:
 	@echo "make lab        main job on the built-in lab (BACKEND=keepalived|heartbeat_ldirectord)"
 	@echo "make lab-day2   the day-2 playbooks on the lab (status, drain/enable, rolling update, failover drill), with numbers"
+	@echo "make lab-faults the fault suite on the lab (partition, reboots, SIGKILL, flapping, bad push, stream across a failover)"
 	@echo "make test       all tests (lint, sanity, unit, checks, container and VM molecule scenarios)"
 	@echo "make deps       install system packages and the Python tooling into $(VENV)"
 	@echo "make lint | sanity | unit | daemons | checks | molecule-containers | molecule-lab | build | lab-down"
@@ -103,12 +104,17 @@ test: deps lint unit daemons sanity checks molecule-containers molecule-lab
 # LAB_MITOGEN=0; LAB_KEEP=1 leaves the lab up (see tests/lab/conftest.py).
 LAB_PYTEST := flock /run/lvs-lab.lock env LAB_BACKEND=$(BACKEND) pytest -p no:cacheprovider -s tests/lab
 lab: deps
-	$(LAB_PYTEST) -m "lab and not day2"
+	$(LAB_PYTEST) -m "lab and not day2 and not faults"
+
+# The fault suite (issue 15) after converge: partition, reboots, SIGKILL, flapping, bad push, stream across a failover;
+# rows in lab/run/main-job/faults.json (tests/lab/faults_table.py prints docs/faults.md's table from them).
+lab-faults: deps
+	$(LAB_PYTEST) -m "lab and (converge or faults)"
 
 # The day-2 operator playbooks (issue 8) on the lab after the seed's tests: status, drain/enable rs1 under load,
 # rolling update with a client probe, failover drill; prints their numbers (report in lab/run/main-job-day2/).
 lab-day2: deps
-	$(LAB_PYTEST) -m "lab and not powercut and not scaleout"
+	$(LAB_PYTEST) -m "lab and not powercut and not scaleout and not faults"
 
 lab-smoke: deps
 	lab/smoke.sh
