@@ -69,6 +69,10 @@ def settings(chk, hv, c, backend, host):
         if pi['binaries_dir'] is not None or (pi['install'] == 'binaries' and not pi['config_only']):
             fix = 'set it to the directory on the controller that holds %s (e.g. a build of the piranha sources)' % ', '.join(BINARIES)
             pi['binaries_dir'] = chk.text(pi['binaries_dir'], 'lvs_piranha.binaries_dir', ABS_PATH, host, fix=fix)
+        if pi['gui'] and pi['install'] == 'binaries':
+            chk.error('lvs_piranha.gui', 'piranha-gui (Apache and PHP pages) comes only with the EL piranha package; the piranha '
+                      'sources the binaries install mode runs hold the daemons only',
+                      'set gui: false with install: binaries, or use install: package on an EL host with a piranha repository', host)
     c['piranha'] = pi
 
 

@@ -131,8 +131,9 @@ def check_role_docs():
         readme = handle.read()
     check(sorted(options) == sorted(defaults), 'argument_specs options %s differ from defaults %s' % (sorted(options), sorted(defaults)))
     for name, spec in options.items():
-        check(spec.get('default') == defaults.get(name), '%s: argument_specs default %r != defaults/main.yml %r'
-              % (name, spec.get('default'), defaults.get(name)))
+        templated = isinstance(defaults.get(name), str) and '{{' in defaults[name]
+        check(spec.get('default') == defaults.get(name) or (templated and 'default' not in spec),
+              '%s: argument_specs default %r != defaults/main.yml %r' % (name, spec.get('default'), defaults.get(name)))
         check('| `%s` |' % name in readme, '%s is missing from the README variable table' % name)
 
 
@@ -235,6 +236,10 @@ def _main(work):
                 key = key.replace('[%s]' % old, '[%s]' % new)
             return key
         lab_flat = lab_files['dr1'][1]
+        import yaml  # pylint: disable=import-outside-toplevel
+        with open(os.path.join(ROOT, 'inventories', 'lab', 'group_vars', 'web_directors.yml')) as handle:
+            lab_hc = yaml.safe_load(handle)['lvs_virtual_services'][0]['health_check']
+        lab_expect = lab_hc.get('expect') or '^HTTP/1.[01] %s' % lab_hc.get('status_code', 200)
         check(set(seed_key(k) for k in expected) == set(lab_flat),
               'lab: the keys must be the seed\'s: missing %s, extra %s' % (
                   sorted(set(seed_key(k) for k in expected) - set(lab_flat)),
@@ -244,8 +249,8 @@ def _main(work):
             'global.primary': '203.0.113.11', 'global.backup': '203.0.113.12',        # lab addresses
             'virtual[www].address': '203.0.113.100 eth0:0',
             'virtual[www].server[rs1].address': '203.0.113.21', 'virtual[www].server[rs2].address': '203.0.113.22',
-            'global.keepalive': '2',                                                   # lvs_piranha not set: model default
-            'virtual[www].expect': 'real server',                                      # health_check.expect
+            'global.keepalive': '1', 'global.deadtime': '5',                           # inventories/lab/piranha.yml
+            'virtual[www].expect': lab_expect, 'virtual[www].use_regex': '0' if lab_hc.get('expect') else '1',  # health_check
             'virtual[www].timeout': '2',                                               # health_check.timeout
             'virtual[www].reentry': '2',                                               # interval 2 x retry 1
             'virtual': ('www',),

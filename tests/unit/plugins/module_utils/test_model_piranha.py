@@ -92,6 +92,8 @@ BAD = [
      'lvs_piranha.binaries_dir', '".." component'),
     ('binaries dir blank', cluster_with(lvs_piranha={'install': 'binaries', 'binaries_dir': '/srv/my build'}),
      'lvs_piranha.binaries_dir', 'absolute path'),
+    ('gui with binaries', cluster_with(lvs_piranha={'install': 'binaries', 'binaries_dir': '/srv/piranha', 'gui': True,
+                                                    'gui_password': 'secret-123'}), 'lvs_piranha.gui', 'EL piranha package'),
     ('binaries dir list', cluster_with(lvs_piranha={'binaries_dir': ['/srv/piranha']}), 'lvs_piranha.binaries_dir', 'string'),
     ('not a dict', cluster_with(lvs_piranha=['keepalive', 2]), 'lvs_piranha', 'dictionary'),
     ('gui without password', cluster_with(lvs_piranha={'gui': True}), 'lvs_piranha.gui_password', 'required'),
