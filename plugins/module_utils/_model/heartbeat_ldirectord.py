@@ -471,6 +471,14 @@ def _haresources(cluster):
     return {'node': cluster['primary']['node_name'], 'resources': resources}
 
 
+def _release(cluster):
+    """The resource scripts' stop calls, right to left as heartbeat stops them, as [script, argument] pairs: heartbeat's
+    unit runs them before every start, so that a heartbeat restarted after a crash (SIGKILL) starts with its resources
+    idle (no VIP left behind while the peer takes over; ResourceManager refuses to start a node whose resources look
+    active)."""
+    return [list(r.split('::', 1)) for r in reversed(_haresources(cluster)['resources'])]
+
+
 def view(cluster, me):
     """The plain data this backend's templates and tasks print for director ``me`` of ``cluster``."""
     timeouts = cluster['timeouts']
@@ -482,6 +490,7 @@ def view(cluster, me):
         'interface': cluster['interface'],
         'heartbeat': _heartbeat(cluster, me),
         'haresources': _haresources(cluster),
+        'release': _release(cluster),
         'ldirectord': _ldirectord(cluster),
         # ipvsadm --set TCP TCPFIN UDP (0 keeps the kernel's value), or None when lvs_timeouts is empty
         'ipvs_timeouts': [timeouts.get('tcp', 0), timeouts.get('tcpfin', 0), timeouts.get('udp', 0)] if timeouts else None,

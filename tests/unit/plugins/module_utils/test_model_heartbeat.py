@@ -490,6 +490,19 @@ def test_ldirectord_unit_prints_only_role_paths():
         assert line in text.splitlines()
 
 
+def test_restart_drop_in_releases_the_group_right_to_left():
+    """heartbeat's restart drop-in stops the group's resources right to left before every start: the view's release
+    list is haresources reversed, as [script, argument] words, and the template prints only those and role paths."""
+    v = view_of(cluster_with())
+    assert v['release'] == [list(r.split('::', 1)) for r in reversed(v['haresources']['resources'])]
+    assert v['release'][-1] == ['lvs-ldirectord', 'ldirectord.cf'] and all(s == 'lvs-vip' for s, a in v['release'][:-1])
+    with open(os.path.join(ROLE, 'templates', 'heartbeat-restart.conf.j2')) as handle:
+        text = handle.read()
+    assert sorted(set(e.strip() for e in re.findall(r'{{(.*?)}}', text, re.S))) == [
+        'ansible_managed | comment', 'argument', 'director_heartbeat_ldirectord_config_dir', 'script']
+    assert 'Restart=on-failure' in text.splitlines()
+
+
 def test_timeouts_drop_in_prints_integers_only():
     """The systemd drop-in runs ipvsadm: it prints the role's ipvsadm path and the view's integers, nothing else."""
     with open(os.path.join(ROLE, 'templates', 'heartbeat-ipvs-timeouts.conf.j2')) as handle:
