@@ -73,3 +73,26 @@ def playbook(*args, **kwargs):
     proc = subprocess.run([tool('ansible-playbook')] + list(args), cwd=REPO, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=kwargs.get('timeout', 600), check=False)
     return Run(proc.returncode, proc.stdout)
+
+
+def molecule_playbook(path, *args, **kwargs):
+    """From a molecule scenario's verifier: ansible-playbook PATH (relative to the scenario directory) against the
+    scenario's inventory, with molecule's environment (its ansible.cfg, collections path) and plain output."""
+    scenario = os.environ['MOLECULE_SCENARIO_DIRECTORY']
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', ANSIBLE_STDOUT_CALLBACK='default',
+               ANSIBLE_RETRY_FILES_ENABLED='0')
+    env.update(kwargs.get('env', {}))
+    inventories = []
+    for inventory in [os.environ['MOLECULE_INVENTORY_FILE']] + list(kwargs.get('inventories', [])):
+        inventories += ['-i', inventory]
+    proc = subprocess.run([tool('ansible-playbook')] + inventories + [os.path.join(scenario, path)] + list(args), env=env,
+                          cwd=scenario, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=kwargs.get('timeout', 600), check=False)
+    return Run(proc.returncode, proc.stdout)
+
+
+def podman(*args, **kwargs):
+    """podman ARGS: (rc, stdout + stderr)."""
+    proc = subprocess.run(['podman'] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=kwargs.get('timeout', 120), check=False)
+    return proc.returncode, proc.stdout
