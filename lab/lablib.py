@@ -278,8 +278,13 @@ class Lab:
                                       stderr=subprocess.DEVNULL, start_new_session=True)
             with open(self.path('lock.pid'), 'w') as f:
                 f.write('%d\n' % holder.pid)
+            deadline = time.monotonic() + 10
+            while not self.holder_pid() and holder.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)  # the holder's command line shows only once exec is complete
         finally:
             os.close(fd)
+        if not self.holder_pid():
+            raise LabError('the lock holder (pid %d) did not start' % holder.pid)
         if _elapsed(t0) >= 2:
             log('got the lab lock after %ds' % _elapsed(t0))
         return True
