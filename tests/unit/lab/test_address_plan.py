@@ -5,8 +5,8 @@
 """The lab's address plan is one plan: every file that names a lab address agrees with lab/lablib.py.
 
 lab/lablib.py (NET_PREFIX and the host numbers) gives the guests their addresses; the image's /etc/hosts, the lab
-inventories, the main job, the smoke test, the ipvs lab test and the lab README must say the same, and none of them
-may name an address of 192.0.2.0/24 (the network of the machine the lab first ran on: see lab/route_check.py).
+inventories, the ipvs lab test and the lab README must say the same, and none of them may name an address outside
+the lab network (a command that ran outside the lab namespace by mistake would reach it: see lab/route_check.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -77,7 +77,6 @@ def test_no_lab_file_names_an_address_outside_the_plan(path):
         text = read(path)
     except UnicodeDecodeError:
         pytest.skip('binary file')
-    assert '192.0.2.' not in text, '%s names an address of 192.0.2.0/24 (this machine\'s own network)' % path
     allowed = [NETWORK] + ([OWN_NETWORKS[path]] if path in OWN_NETWORKS else [])
     strays = []
     for n, line in enumerate(text.splitlines(), 1):

@@ -4,8 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """lab/route_check.py: the lab refuses a network that overlaps a route of the host.
 
-The route tables are recorded ones: the machine this lab first ran on has eth0 on 192.0.2.0/24 (the network the lab
-used to take), a default route via 192.0.2.1, IPv6 on fd00::/64; others are built to hit one rule each.
+The host's route tables are recorded ones (iproute2 6.1, Debian 12) with the host's own network renumbered to
+10.0.2.0/24: eth0 10.0.2.15, a default route via 10.0.2.2, IPv6 on fd00::/64. A lab network there is the case to refuse
+(issue 13: the lab used to take the network of the machine it ran on); other tables are built to hit one rule each.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,23 +28,24 @@ SCRIPT = os.path.join(ROOT, 'lab', 'route_check.py')
 _spec = importlib.util.spec_from_file_location('lab_route_check', SCRIPT)
 rc = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rc)
-with open(os.path.join(ROOT, 'lab', 'lablib.py'), encoding='utf-8') as _f:
-    LABLIB_NETWORK = re.search(r"^NET_PREFIX = '(\S+)'$", _f.read(), re.M).group(1) + '.0/24'
+sys.path.insert(0, os.path.join(ROOT, 'lab'))
+import lablib  # noqa: E402  pylint: disable=wrong-import-position
+sys.path.pop(0)
 
-# `ip -j -4 route show table all` and `ip -j -6 route show table all` on the first lab machine (iproute2 6.1)
+# `ip -j -4 route show table all` and `ip -j -6 route show table all` of the host (see above)
 HOST_V4 = [
-    {"dst": "default", "gateway": "192.0.2.1", "dev": "eth0", "flags": []},
-    {"dst": "192.0.2.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "192.0.2.2", "flags": []},
+    {"dst": "default", "gateway": "10.0.2.2", "dev": "eth0", "flags": []},
+    {"dst": "10.0.2.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "10.0.2.15", "flags": []},
     {"type": "local", "dst": "127.0.0.0/8", "dev": "lo", "table": "local", "protocol": "kernel", "scope": "host",
      "prefsrc": "127.0.0.1", "flags": []},
     {"type": "local", "dst": "127.0.0.1", "dev": "lo", "table": "local", "protocol": "kernel", "scope": "host",
      "prefsrc": "127.0.0.1", "flags": []},
     {"type": "broadcast", "dst": "127.255.255.255", "dev": "lo", "table": "local", "protocol": "kernel", "scope": "link",
      "prefsrc": "127.0.0.1", "flags": []},
-    {"type": "local", "dst": "192.0.2.2", "dev": "eth0", "table": "local", "protocol": "kernel", "scope": "host",
-     "prefsrc": "192.0.2.2", "flags": []},
-    {"type": "broadcast", "dst": "192.0.2.255", "dev": "eth0", "table": "local", "protocol": "kernel", "scope": "link",
-     "prefsrc": "192.0.2.2", "flags": []},
+    {"type": "local", "dst": "10.0.2.15", "dev": "eth0", "table": "local", "protocol": "kernel", "scope": "host",
+     "prefsrc": "10.0.2.15", "flags": []},
+    {"type": "broadcast", "dst": "10.0.2.255", "dev": "eth0", "table": "local", "protocol": "kernel", "scope": "link",
+     "prefsrc": "10.0.2.15", "flags": []},
 ]
 HOST_V6 = [
     {"dst": "fd00::/64", "dev": "eth0", "protocol": "kernel", "metric": 256, "flags": [], "pref": "medium"},
@@ -55,10 +57,10 @@ HOST_V6 = [
      "pref": "medium"},
     {"type": "unreachable", "dst": "default", "dev": "lo", "table": "unspec", "metric": 4294967295, "flags": []},
 ]
-# the same machine's /proc/net/route and /proc/net/ipv6_route (little-endian x86_64)
+# the same host's /proc/net/route and /proc/net/ipv6_route (little-endian x86_64)
 PROC_ROUTE = """Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
-eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
-eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
+eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0
+eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
 """
 Z32 = '0' * 32
 PROC_IPV6_ROUTE = ''.join('%s %s %s 00 %s %s %s 00000000 %s %8s\n' % fields for fields in [
@@ -83,10 +85,10 @@ def found_texts(lab, routes):
 
 # ---------------------------------------------------------------- the two cases of issue 13
 
-def test_the_old_lab_network_overlaps_the_host_network():
-    found = found_texts('192.0.2.0/24', host_routes())
-    assert found == ['192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.2 table main',
-                     'local 192.0.2.2 dev eth0 proto kernel scope host src 192.0.2.2 table local']
+def test_a_lab_network_on_the_host_network_overlaps_it():
+    found = found_texts('10.0.2.0/24', host_routes())
+    assert found == ['10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15 table main',
+                     'local 10.0.2.15 dev eth0 proto kernel scope host src 10.0.2.15 table local']
 
 
 def test_the_new_lab_network_overlaps_nothing_on_that_host():
@@ -95,13 +97,13 @@ def test_the_new_lab_network_overlaps_nothing_on_that_host():
 
 
 def test_a_default_route_is_not_an_overlap():
-    routes = rc.parse_ip_json([{"dst": "default", "gateway": "192.0.2.1", "dev": "eth0"}], 4)
+    routes = rc.parse_ip_json([{"dst": "default", "gateway": "10.0.2.2", "dev": "eth0"}], 4)
     assert routes[0].network == net('0.0.0.0/0')
-    assert rc.overlaps([net('192.0.2.0/24')], routes) == []
-    routes = rc.parse_ip_json([{"dst": "0.0.0.0/0", "gateway": "192.0.2.1", "dev": "eth0"},
+    assert rc.overlaps([net('10.0.2.0/24')], routes) == []
+    routes = rc.parse_ip_json([{"dst": "0.0.0.0/0", "gateway": "10.0.2.2", "dev": "eth0"},
                                {"dst": "default", "gateway": "fd00::1", "dev": "eth0"}])
     assert [r.network.version for r in routes] == [4, 6]
-    assert rc.overlaps([net('192.0.2.0/24'), net('2001:db8::/32')], routes) == []
+    assert rc.overlaps([net('10.0.2.0/24'), net('2001:db8::/32')], routes) == []
 
 
 # ---------------------------------------------------------------- what overlaps and what does not
@@ -156,8 +158,8 @@ def test_unreadable_route_tables_are_errors(entries):
 
 def test_proc_net_route():
     routes = rc.parse_proc_route(PROC_ROUTE)
-    assert [(str(r.network), r.gateway, r.dev) for r in routes] == [('0.0.0.0/0', '192.0.2.1', 'eth0'), ('192.0.2.0/24', None, 'eth0')]
-    assert found_texts('192.0.2.0/24', routes) == ['192.0.2.0/24 dev eth0 (/proc/net/route)']
+    assert [(str(r.network), r.gateway, r.dev) for r in routes] == [('0.0.0.0/0', '10.0.2.2', 'eth0'), ('10.0.2.0/24', None, 'eth0')]
+    assert found_texts('10.0.2.0/24', routes) == ['10.0.2.0/24 dev eth0 (/proc/net/route)']
     assert found_texts('203.0.113.0/24', routes) == []
 
 
@@ -182,7 +184,7 @@ def test_host_routes_fall_back_to_proc_without_ip(tmp_path):
     (tmp_path / 'net' / 'ipv6_route').write_text(PROC_IPV6_ROUTE)
     routes = rc.host_routes(ip_command=str(tmp_path / 'no-such-ip'), proc=str(tmp_path))
     assert len(routes) == 6
-    assert found_texts('192.0.2.0/24', routes) == ['192.0.2.0/24 dev eth0 (/proc/net/route)']
+    assert found_texts('10.0.2.0/24', routes) == ['10.0.2.0/24 dev eth0 (/proc/net/route)']
 
 
 def test_host_routes_without_ipv6(tmp_path):
@@ -222,8 +224,8 @@ def run(capsys):
 def test_the_script_runs_as_labctl_runs_it(tmp_path):
     path = tmp_path / 'routes.json'
     path.write_text(json.dumps(HOST_V4))
-    r = subprocess.run([sys.executable, SCRIPT, '--network', '192.0.2.0/24', '--routes-json', str(path)], capture_output=True, text=True, check=False)
-    assert r.returncode == 1 and '192.0.2.0/24 dev eth0' in r.stderr
+    r = subprocess.run([sys.executable, SCRIPT, '--network', '10.0.2.0/24', '--routes-json', str(path)], capture_output=True, text=True, check=False)
+    assert r.returncode == 1 and '10.0.2.0/24 dev eth0' in r.stderr
 
 
 @pytest.fixture
@@ -234,10 +236,10 @@ def routes_json(tmp_path):
 
 
 def test_cli_refuses_an_overlap_naming_the_route_and_the_setting(run, routes_json):
-    r = run('--network', '192.0.2.0/24', '--setting', 'NET_PREFIX in lab/labctl', '--routes-json', routes_json)
+    r = run('--network', '10.0.2.0/24', '--setting', 'NET_PREFIX in lab/labctl', '--routes-json', routes_json)
     assert r.returncode == 1 and r.stdout == ''
-    assert 'the lab network 192.0.2.0/24 overlaps routes of this host' in r.stderr
-    assert '  - 192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.2 table main  (overlaps the lab network 192.0.2.0/24)' in r.stderr
+    assert 'the lab network 10.0.2.0/24 overlaps routes of this host' in r.stderr
+    assert '  - 10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15 table main  (overlaps the lab network 10.0.2.0/24)' in r.stderr
     assert 'change NET_PREFIX in lab/labctl.' in r.stderr
     assert 'default' not in r.stderr
 
@@ -250,9 +252,9 @@ def test_cli_accepts_a_free_network(run, routes_json):
 
 
 def test_cli_names_every_overlapping_lab_network(run, routes_json):
-    r = run('--network', '192.0.2.0/25', '--network', 'fd00::/16', '--routes-json', routes_json)
+    r = run('--network', '10.0.2.0/25', '--network', 'fd00::/16', '--routes-json', routes_json)
     assert r.returncode == 1
-    assert 'the lab networks 192.0.2.0/25, fd00::/16 overlap routes' in r.stderr
+    assert 'the lab networks 10.0.2.0/25, fd00::/16 overlap routes' in r.stderr
     assert 'fd00::/64 dev eth0 proto kernel metric 256 table main  (overlaps the lab network fd00::/16)' in r.stderr
 
 
@@ -270,7 +272,7 @@ def test_cli_usage_errors_exit_2(run, args):
 
 def test_cli_unreadable_route_file_exits_2(run, tmp_path):
     path = tmp_path / 'routes.json'
-    path.write_text('default via 192.0.2.1 dev eth0\n')  # `ip route` without -j
+    path.write_text('default via 10.0.2.2 dev eth0\n')  # `ip route` without -j
     r = run('--network', '203.0.113.0/24', '--routes-json', str(path))
     assert r.returncode == 2 and 'cannot check the lab networks' in r.stderr
 
@@ -279,7 +281,7 @@ def test_cli_unreadable_route_file_exits_2(run, tmp_path):
 
 def test_labctl_check_net_checks_the_lab_network_against_this_host():
     r = subprocess.run([os.path.join(ROOT, 'lab', 'labctl'), 'check-net'], capture_output=True, text=True, check=False)
-    lab = ipaddress.ip_network(LABLIB_NETWORK)
+    lab = ipaddress.ip_network(lablib.NETWORK)
     expected = rc.overlaps([lab], rc.host_routes())
     if expected:
         assert r.returncode == 1 and 'NET_PREFIX in lab/lablib.py' in r.stderr and expected[0][1].text in r.stderr
