@@ -17,7 +17,6 @@ import importlib.util
 import ipaddress
 import json
 import os
-import re
 import subprocess
 import sys
 
