@@ -46,6 +46,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import route_check
@@ -469,10 +470,10 @@ class Lab:
 
     def _wait_ssh(self, t0, hosts):
         """Wait until every given guest answers SSH (in parallel); on a timeout or a dead qemu show its console and fail."""
-        deadline = t0 + self.boot_timeout
+        deadline, stop = t0 + self.boot_timeout, threading.Event()
 
         def wait(host):
-            while True:
+            while not stop.is_set():
                 if not self.guest_pid(host):
                     log('guest %s: qemu exited during boot' % host)
                     return False
@@ -483,9 +484,14 @@ class Lab:
                     log('guest %s: no SSH after %ds' % (host, self.boot_timeout))
                     return False
                 time.sleep(1)
+            return False
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts)) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts))
+        try:
             failed = [h for h, ready in zip(hosts, pool.map(wait, hosts)) if not ready]
+        finally:
+            stop.set()  # an interrupt ends the pollers too
+            pool.shutdown(wait=True)
         for host in failed:
             log('----- last lines of the %s console (%s) -----\n%s' % (host, self.path(host + '.console.log'), self.console_tail(host)))
             log('----- end of the %s console -----' % host)
