@@ -222,6 +222,19 @@ class Lab:
             raise
         return fd
 
+    def _wait_lock(self):
+        """Wait up to LAB_LOCK_TIMEOUT for the lock; the open descriptor that holds it."""
+        t0, fd = time.monotonic(), self._try_lock()
+        if fd is None:
+            log('waiting for the lab lock %s (open in: %s); up to %ds'
+                % (self.lock_path, ', '.join(self.lock_users()) or '?', self.lock_timeout))
+        while fd is None:
+            if time.monotonic() - t0 >= self.lock_timeout:
+                raise LabError('could not get the lab lock %s within %ds' % (self.lock_path, self.lock_timeout))
+            time.sleep(1)
+            fd = self._try_lock()
+        return fd
+
     def lock_free(self):
         if self._lock_ident() is None:
             return True
@@ -262,16 +275,7 @@ class Lab:
         if self.holder_pid():
             return False
         os.makedirs(self.run_dir, exist_ok=True)
-        t0 = time.monotonic()
-        fd = self._try_lock()
-        if fd is None:
-            log('waiting for the lab lock %s (open in: %s); up to %ds'
-                % (self.lock_path, ', '.join(self.lock_users()) or '?', self.lock_timeout))
-        while fd is None:
-            if time.monotonic() - t0 >= self.lock_timeout:
-                raise LabError('could not get the lab lock %s within %ds' % (self.lock_path, self.lock_timeout))
-            time.sleep(1)
-            fd = self._try_lock()
+        t0, fd = time.monotonic(), self._wait_lock()
         try:
             # The holder keeps the locked descriptor while the guests are up; this process lets go of its copy.
             holder = subprocess.Popen([HOLDER_NAME, 'infinity'], executable=shutil.which('sleep') or '/bin/sleep',
@@ -307,15 +311,7 @@ class Lab:
         if self.caller_holds_lock():
             yield
             return
-        t0, fd = time.monotonic(), self._try_lock()
-        if fd is None:
-            log('waiting for the lab lock %s (open in: %s); up to %ds'
-                % (self.lock_path, ', '.join(self.lock_users()) or '?', self.lock_timeout))
-        while fd is None:
-            if time.monotonic() - t0 >= self.lock_timeout:
-                raise LabError('could not get the lab lock %s within %ds' % (self.lock_path, self.lock_timeout))
-            time.sleep(1)
-            fd = self._try_lock()
+        fd = self._wait_lock()
         try:
             yield
         finally:
