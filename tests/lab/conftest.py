@@ -140,7 +140,9 @@ def pytest_runtest_makereport(item, call):
             return
         result = 'ok' if rep.passed else ('skipped' if rep.skipped else 'FAILED')
         seconds = int(round(call.duration)) if rep.when == 'call' else 0
-        if rep.when == 'call' or rep.failed:
+        if rep.when == 'setup' and REPORT.stages and REPORT.stages[-1]['result'] == 'FAILED':
+            name = REPORT.stages[-1]['stage']  # the lab fixture's own stage (boot, image, ...) failed and is in the report
+        elif rep.when == 'call' or rep.failed:
             REPORT.stage(name, seconds, result)
         if rep.failed:
             msg = str(call.excinfo.value).strip().splitlines() if call.excinfo else []
