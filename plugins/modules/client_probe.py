@@ -23,7 +23,7 @@ description:
   - V(count) - connect to every one of O(targets) every O(interval) seconds until O(stop_file) exists or
     O(max_seconds) passed, and count the failed requests (run it with C(async)).
 author:
-  - lvs.cluster contributors (!UNKNOWN)
+  - lvs.cluster contributors (@lvs-cluster)
 requirements:
   - Python 3 on the client.
 attributes:

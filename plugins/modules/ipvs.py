@@ -25,7 +25,7 @@ description:
   - Loads the C(ip_vs) kernel module and the C(ip_vs_<scheduler>) modules it needs with C(modprobe) when missing
     (not in check mode).
 author:
-  - lvs.cluster contributors (!UNKNOWN)
+  - lvs.cluster contributors (@lvs-cluster)
 requirements:
   - Linux with IPVS (C(CONFIG_IP_VS)); the module speaks generic netlink itself, no Python library or C(ipvsadm) is needed.
   - CAP_NET_ADMIN on the managed host (run as root, O(ignore:become=true)).

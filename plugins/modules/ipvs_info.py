@@ -19,7 +19,7 @@ description:
   - Reads the kernel's C(IPVS) generic netlink family directly; C(ipvsadm) is neither run nor parsed.
   - Never loads kernel modules; when C(ip_vs) is not loaded it returns RV(ipvs.loaded=false) and no services.
 author:
-  - lvs.cluster contributors (!UNKNOWN)
+  - lvs.cluster contributors (@lvs-cluster)
 requirements:
   - Linux; CAP_NET_ADMIN on the managed host (run as root, O(ignore:become=true)).
 attributes:

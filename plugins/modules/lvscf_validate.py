@@ -33,7 +33,7 @@ options:
     description: Path of an C(lvs.cf) on the managed host to check. Mutually exclusive with O(content).
     type: path
 author:
-  - lvs.cluster contributors (!UNKNOWN)
+  - lvs.cluster contributors (@lvs-cluster)
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -53,9 +53,45 @@ EXAMPLES = r"""
   lvs.cluster.lvscf_validate:
     path: /etc/sysconfig/ha/lvs.cf
 
-- name: Check a rendered lvs.cf before it is written (works in check mode)
+- name: Check a candidate lvs.cf kept beside the playbook (files/lvs.cf) before it is installed; works in check mode
   lvs.cluster.lvscf_validate:
-    content: "{{ lookup('ansible.builtin.template', 'lvs.cf.j2') }}"
+    content: "{{ lookup('ansible.builtin.file', 'files/lvs.cf') }}"
+  register: candidate
+
+- name: Show what the daemons would ignore or read in a surprising way
+  ansible.builtin.debug:
+    msg: "line {{ item.line }}: {{ item.message }} ({{ item.fix }})"
+  loop: "{{ candidate.warnings_found }}"
+
+- name: Check a text given inline
+  lvs.cluster.lvscf_validate:
+    content: |
+      serial_no = 1
+      primary = 203.0.113.11
+      service = lvs
+      backup_active = 1
+      backup = 203.0.113.12
+      heartbeat = 1
+      heartbeat_port = 539
+      keepalive = 5
+      deadtime = 10
+      network = direct
+      virtual www {
+           active = 1
+           address = 203.0.113.100 eth0:1
+           port = 80
+           send = "GET / HTTP/1.0\r\n\r\n"
+           expect = "HTTP"
+           scheduler = wlc
+           protocol = tcp
+           timeout = 6
+           reentry = 15
+           server rs1 {
+               address = 203.0.113.21
+               active = 1
+               weight = 1
+           }
+      }
 """
 
 RETURN = r"""

@@ -21,7 +21,7 @@ description:
     (C(release)), or until every VIP is an address of this host (C(acquire)).
   - Used by the operator playbooks C(rolling_update.yml) and C(failover_drill.yml).
 author:
-  - lvs.cluster contributors (!UNKNOWN)
+  - lvs.cluster contributors (@lvs-cluster)
 requirements:
   - Linux with C(ip) (iproute2); CAP_NET_RAW for the ARP requests (run as root, O(ignore:become=true)).
 attributes:
