@@ -179,6 +179,7 @@ class Lab(object):
             for line in p.stdout:
                 lines.append(line)
                 f.write(line)
+                f.flush()  # the log shows how far a long run got
                 if self.stream:
                     sys.stdout.write(line)
                     sys.stdout.flush()
