@@ -68,9 +68,10 @@ class Run(object):
 
 
 def playbook(*args, **kwargs):
-    """Run ansible-playbook ARGS from the repository; keyword ``env`` adds environment variables, ``timeout`` bounds it."""
+    """Run ansible-playbook ARGS from the repository; keyword ``env`` adds environment variables, ``timeout`` bounds it,
+    ``prefix`` is a command line that runs it (``ip netns exec NAME``)."""
     env = ansible_env(**kwargs.get('env', {}))
-    proc = subprocess.run([tool('ansible-playbook')] + list(args), cwd=REPO, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.run(list(kwargs.get('prefix', [])) + [tool('ansible-playbook')] + list(args), cwd=REPO, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=kwargs.get('timeout', 600), check=False)
     return Run(proc.returncode, proc.stdout)
 
@@ -83,7 +84,8 @@ def molecule_playbook(path, *args, **kwargs):
                ANSIBLE_RETRY_FILES_ENABLED='0')
     env.update(kwargs.get('env', {}))
     inventories = []
-    for inventory in [os.environ['MOLECULE_INVENTORY_FILE']] + list(kwargs.get('inventories', [])):
+    # the whole molecule inventory (hosts, group_vars, host_vars) is the inventory file's directory
+    for inventory in [os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])] + list(kwargs.get('inventories', [])):
         inventories += ['-i', inventory]
     proc = subprocess.run([tool('ansible-playbook')] + inventories + [os.path.join(scenario, path)] + list(args), env=env,
                           cwd=scenario, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
