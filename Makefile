@@ -20,16 +20,16 @@ APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap podman runc keepalived ldi
 	libpopt-dev libssl-dev libc6-dev gcc make
 DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 
-.PHONY: help deps apt venv lint yamllint ansible-lint sanity unit daemons checks molecule molecule-containers molecule-lab \
+.PHONY: help deps apt venv lint yamllint ansible-lint sanity unit render pytest daemons molecule molecule-containers molecule-lab \
 	lab lab-faults lab-smoke lab-day2 lab-ipvs lab-up lab-down build test clean
 
 help:
 	@echo "make lab        main job on the built-in lab (BACKEND=keepalived|heartbeat_ldirectord)"
 	@echo "make lab-day2   the day-2 playbooks on the lab (status, drain/enable, rolling update, failover drill), with numbers"
 	@echo "make lab-faults the fault suite on the lab (partition, reboots, SIGKILL, flapping, bad push, stream across a failover)"
-	@echo "make test       all tests (lint, sanity, unit, checks, container and VM molecule scenarios)"
+	@echo "make test       all tests (lint, sanity, one pytest run: unit/integration/render/daemons, container and VM molecule scenarios)"
 	@echo "make deps       install system packages and the Python tooling into $(VENV)"
-	@echo "make lint | sanity | unit | daemons | checks | molecule-containers | molecule-lab | build | lab-down"
+	@echo "make lint | sanity | unit | render | daemons | pytest | molecule-containers | molecule-lab | build | lab-down"
 
 ## ---- set-up ---------------------------------------------------------------------------------------------
 apt:
@@ -74,16 +74,22 @@ sanity: build
 	    --requirements
 
 ## ---- tests --------------------------------------------------------------------------------------------
+# One pytest tree (tests/, markers in pytest.ini): `make unit`, `make render`, `make daemons` select by marker;
+# `make pytest` runs all three in one run with one summary (what `make test` runs).
 unit: venv
-	pytest -q tests/unit
+	pytest -q -m unit
 
-checks: deps
-	@set -e; shopt -s nullglob; for t in tests/checks/*.sh; do echo "== $$t"; start=$$(date +%s); bash "$$t"; \
-	  echo "== $$t passed in $$(( $$(date +%s) - start ))s"; done
+# The tools run on this host (playbooks in check mode and in namespaces, ansible-builder) and the roles' templates
+# judged by the daemons' own parsers (tests/integration, tests/render; root).
+render: deps
+	CI=$${CI:-true} pytest -q -m "integration or render"
 
+pytest: deps
+	CI=$${CI:-true} pytest -q -m "unit or integration or render or daemons"
+
+# Every container scenario (podman): all molecule scenarios but the VM lab's.
 molecule-containers: deps
-	@set -e; shopt -s nullglob; for s in molecule/*/molecule.yml; do n=$$(basename $$(dirname $$s)); \
-	  case $$n in lab*) continue;; esac; echo "== molecule test -s $$n"; molecule test -s $$n; done
+	molecule test --all --exclude lab
 
 molecule-lab: deps
 	flock /run/lvs-lab.lock molecule test -s lab
@@ -93,9 +99,9 @@ molecule: molecule-containers molecule-lab
 # The daemons as judges: a generated matrix of valid models rendered through the roles' templates and checked by
 # keepalived -t, ldirectord's parser, heartbeat's reading rules and piranha's own lvsParseConfig (tests/daemons).
 daemons: deps
-	CI=$${CI:-true} pytest -q -m daemons tests/daemons
+	CI=$${CI:-true} pytest -q -m daemons
 
-test: deps lint unit daemons sanity checks molecule-containers molecule-lab
+test: deps lint sanity pytest molecule-containers molecule-lab
 	@echo "make test: all passed"
 
 ## ---- the built-in lab ---------------------------------------------------------------------------------
