@@ -69,6 +69,10 @@ class LabError(Exception):
     """The lab cannot do what was asked; the message says why (labctl prints it and exits 1)."""
 
 
+class _LockTimeout(Exception):
+    pass
+
+
 def log(msg):
     sys.stderr.write('[labctl %s] %s\n' % (time.strftime('%H:%M:%S'), msg))
     sys.stderr.flush()
@@ -223,17 +227,43 @@ class Lab:
         return fd
 
     def _wait_lock(self):
-        """Wait up to LAB_LOCK_TIMEOUT for the lock; the open descriptor that holds it."""
+        """Wait up to LAB_LOCK_TIMEOUT for the lock; the open descriptor that holds it.
+
+        In the main thread the wait is a blocking flock (in the kernel's queue with `flock` waiters) cut short by an
+        alarm; elsewhere it polls.
+        """
         t0, fd = time.monotonic(), self._try_lock()
         if fd is None:
             log('waiting for the lab lock %s (open in: %s); up to %ds'
                 % (self.lock_path, ', '.join(self.lock_users()) or '?', self.lock_timeout))
         while fd is None:
-            if time.monotonic() - t0 >= self.lock_timeout:
+            left = int(self.lock_timeout - (time.monotonic() - t0))
+            if left <= 0:
                 raise LabError('could not get the lab lock %s within %ds' % (self.lock_path, self.lock_timeout))
-            time.sleep(1)
-            fd = self._try_lock()
+            if threading.current_thread() is threading.main_thread():
+                fd = self._blocking_lock(left)
+            else:
+                time.sleep(1)
+                fd = self._try_lock()
         return fd
+
+    def _blocking_lock(self, seconds):
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+        def expired(signum, frame):
+            raise _LockTimeout()
+
+        previous = signal.signal(signal.SIGALRM, expired)
+        signal.alarm(seconds)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return fd
+        except _LockTimeout:
+            os.close(fd)
+            return None
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
 
     def lock_free(self):
         if self._lock_ident() is None:

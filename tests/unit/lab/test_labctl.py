@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -265,3 +266,20 @@ def test_the_lab_refuses_a_host_route_into_its_network(env):
         assert r.returncode == 1, args
         assert '203.0.113.0/24 dev v0' in r.stderr and 'NET_PREFIX in lab/lablib.py' in r.stderr, r.stderr
     assert env['LAB_NETNS'] not in ns_list()
+
+
+def test_the_lock_wait_outside_the_main_thread_polls(env, other_session):
+    """Only the main thread may take SIGALRM: elsewhere the wait polls, and times out the same way."""
+    errors = []
+
+    def wait():
+        try:
+            with lablib.Lab(dict(env, LAB_LOCK_TIMEOUT='1')).lock_held():
+                errors.append(None)
+        except lablib.LabError as e:
+            errors.append(str(e))
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    thread.join(30)
+    assert errors and 'could not get the lab lock %s within 1s' % env['LAB_LOCK'] in errors[0]
