@@ -159,6 +159,9 @@ class Lab(object):
                    PY_COLORS='0', PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
         if self.strategy_dir:
             env.update(ANSIBLE_STRATEGY_PLUGINS=self.strategy_dir, ANSIBLE_STRATEGY='mitogen_linear')
+            # mitogen's connect timeout is Ansible's `timeout` (30 s in ansible.cfg) and covers the whole bootstrap: ssh,
+            # the guest's python3 start and mitogen's first stage; TCG guests on a busy host took longer than 30 s
+            env.setdefault('ANSIBLE_TIMEOUT', '120')
         else:
             env.pop('ANSIBLE_STRATEGY', None)
         if json_results:
