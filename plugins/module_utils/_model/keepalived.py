@@ -361,7 +361,18 @@ def _checker(hc):
     return out
 
 
-def _virtual_server(svc, smtp_alert):
+def _checker_index(checker, checkers, index):
+    """The position of ``checker`` in ``checkers`` (the view's distinct checkers), appending it when new."""
+    if checker is None:
+        return None
+    key = tuple(tuple(v) if isinstance(v, list) else v for v in (checker[k] for k in _CHECKER_KEYS))
+    if key not in index:
+        index[key] = len(checkers)
+        checkers.append(checker)
+    return index[key]
+
+
+def _virtual_server(svc, smtp_alert, checkers, index):
     port = svc['port']
     if svc['fwmark']:
         address = 'fwmark %s' % svc['fwmark']
@@ -375,7 +386,7 @@ def _virtual_server(svc, smtp_alert):
         else:
             sport = svc['sorry_server'].get('port') or svc['real_server_port']
         sorry = '%s %s' % (svc['sorry_server']['address'], sport or 0)
-    checker = _checker(svc['health_check'])
+    checker = _checker_index(_checker(svc['health_check']), checkers, index)
     default_port = svc['real_server_port'] or 0
     # "IP PORT" -> weight, in inventory order: one destination per address and port (IPVS keeps one; the model refuses
     # two real servers with one address in a service). A mapping of plain strings and numbers is also what Ansible's
@@ -401,7 +412,9 @@ def _virtual_server(svc, smtp_alert):
         'hysteresis': svc['hysteresis'],
         'sorry_server': sorry,
         'smtp_alert': smtp_alert,
-        # one checker per service: every real server of the service prints the same block
+        # one checker per service, every real server of the service prints its block: the position of the block in
+        # the view's distinct checkers (None: no checker). Services with the same health check share one block, which
+        # the template prints once and repeats (a 500-service file then costs a few checker renders, not 500).
         'checker': checker,
         'real_servers': real_servers,
     }
@@ -511,6 +524,8 @@ def view(cluster, me):
         'lvs_timeouts': ' '.join('%s %s' % (k, timeouts[k]) for k in ('tcp', 'tcpfin', 'udp') if timeouts.get(k) is not None) or None,
     }
     forwarding = set(svc['family'] for svc in cluster['virtual_services'] if svc['forwarding'] == 'nat')
+    checkers, index = [], {}
+    virtual_servers = [_virtual_server(svc, smtp_alert, checkers, index) for svc in cluster['virtual_services']]
     return {
         'router_id': router_id,
         'state': state,
@@ -518,7 +533,8 @@ def view(cluster, me):
         'vrrp_scripts': scripts,
         'sync_group': sync_group,
         'instances': instances,
-        'virtual_servers': [_virtual_server(svc, smtp_alert) for svc in cluster['virtual_services']],
+        'checkers': checkers,
+        'virtual_servers': virtual_servers,
         'firewall': _firewall(cluster, me, inside),
         # tasks: the script user is created when scripts run; IP forwarding is enabled for the NAT families
         'script_user': ka['script_user'] if script_security else None,

@@ -360,7 +360,7 @@ def test_no_scripts_no_script_security():
 
 def test_misc_check_argv_and_script_security():
     view = view_of(build(hc(type='misc', misc_path='/usr/local/bin/check_app --port=8080', timeout=5)))
-    checker = view['virtual_servers'][0]['checker']
+    checker = view['checkers'][view['virtual_servers'][0]['checker']]
     assert checker['kind'] == 'MISC_CHECK' and checker['misc_path'] == '"/usr/local/bin/check_app --port=8080"'
     assert checker['misc_timeout'] == 5 and view['global_defs']['enable_script_security']
 
@@ -411,7 +411,8 @@ def test_virtual_servers_hold_final_values():
     assert www['address'] == '203.0.113.100 80' and www['delay_loop'] == 10 and www['protocol'] == 'TCP'
     assert www['persistence_timeout'] == 600 and www['persistence_granularity'] == '255.255.255.0'
     assert www['sorry_server'] == '203.0.113.40 80' and www['lvs_method'] == 'DR' and www['lvs_sched'] == 'rr'
-    assert www['checker']['kind'] == 'HTTP_GET' and www['checker']['virtualhost'] == 'www.example.com'
+    checkers = keepalived.view(cluster, me)['checkers']
+    assert checkers[www['checker']]['kind'] == 'HTTP_GET' and checkers[www['checker']]['virtualhost'] == 'www.example.com'
     assert list(www['real_servers'].items()) == [('203.0.113.21 80', 1), ('203.0.113.22 80', 1)]
     assert vs['nat']['sorry_server'] == '198.51.100.40 8081' and list(vs['nat']['real_servers']) == ['203.0.113.21 8080',
                                                                                                      '203.0.113.22 8080']
@@ -423,8 +424,23 @@ def test_real_server_weights_and_checker_shape():
     view = view_of(build(rs={'rs2': {'lvs_weights': {'www': 0}}}))
     vs = view['virtual_servers'][0]
     assert vs['real_servers'] == {'203.0.113.21 80': 1, '203.0.113.22 80': 0}
-    assert set(vs['checker']) == set(keepalived._CHECKER_KEYS) and vs['checker']['kind'] == 'TCP_CHECK'
-    assert vs['checker']['connect_port'] == 80 and vs['checker']['virtualhost'] is None
+    checker = view['checkers'][vs['checker']]
+    assert set(checker) == set(keepalived._CHECKER_KEYS) and checker['kind'] == 'TCP_CHECK'
+    assert checker['connect_port'] == 80 and checker['virtualhost'] is None
+
+
+def test_services_with_one_health_check_share_one_checker():
+    http = {'type': 'http', 'path': '/health'}
+    view = view_of(build(svc({'name': 'a', 'port': 80, 'health_check': http}, {'name': 'b', 'port': 443},
+                         {'name': 'c', 'vip': '203.0.113.101', 'port': 80, 'health_check': http}, {'name': 'd', 'port': 8081, 'health_check': {'type': 'none'}},
+                         {'name': 'e', 'vip': '203.0.113.102', 'port': 80, 'health_check': dict(http, path='/other')},
+                         {'name': 'f', 'vip': '203.0.113.103', 'port': 8080, 'health_check': http})))
+    positions = [vs['checker'] for vs in view['virtual_servers']]
+    assert positions == [0, 1, 0, None, 2, 3]
+    assert [c['kind'] for c in view['checkers']] == ['HTTP_GET', 'TCP_CHECK', 'HTTP_GET', 'HTTP_GET']
+    assert [c['path'] for c in view['checkers']] == ['/health', None, '/other', '/health']
+    # a block is shared only when every printed value is equal: f checks port 8080
+    assert [c['connect_port'] for c in view['checkers']] == [80, 443, 80, 8080]
 
 
 def test_a_real_server_twice_in_a_service_is_never_viewed():
