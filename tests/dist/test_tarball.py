@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
 import os
 import shutil
 import subprocess
@@ -33,10 +34,11 @@ BIN = os.path.dirname(sys.executable)
 # Top-level entries of the tarball (a trailing '/' is a directory).
 SHIPPED = ('README.md', 'CHANGELOG.rst', 'COPYING', 'LICENSES/', 'bindep.txt', 'requirements.txt', 'changelogs/changelog.yaml',
            'changelogs/config.yaml', 'docs/', 'meta/', 'playbooks/', 'plugins/', 'roles/', 'tests/unit/', 'tests/sanity/')
-# Tracked files under SHIPPED that stay out: unit tests of what is not shipped (the lab, awx/, the clone's inventories).
-NOT_SHIPPED = ('tests/unit/awx/', 'tests/unit/lab/', 'tests/unit/plugins/action/test_validate_playbook.py')
+# Tracked files under SHIPPED that stay out: unit tests of what is not shipped (the lab, awx/, the clone's inventories),
+# and the sanity ignore files while they are empty (galaxy-importer warns for each shipped one; empty, they skip nothing).
+NOT_SHIPPED = ('tests/unit/awx/', 'tests/unit/lab/', 'tests/unit/plugins/action/test_validate_playbook.py', 'tests/sanity/ignore-')
 MUST_HAVE = ('README.md', 'CHANGELOG.rst', 'COPYING', 'LICENSES/GPL-3.0-or-later.txt', 'meta/runtime.yml', 'meta/execution-environment.yml',
-             'requirements.txt', 'bindep.txt', 'playbooks/site.yml', 'playbooks/validate.yml', 'tests/sanity/ignore-2.19.txt')
+             'requirements.txt', 'bindep.txt', 'playbooks/site.yml', 'playbooks/validate.yml', 'tests/unit/conftest.py')
 # What a working tree collects: none of it may reach the tarball.
 DIRT = ('.pytest_cache/v/cache/nodeids', '.venv/bin/python3', '.cache/x', '.ansible/collections/x', 'build/lvs-cluster-1.0.0.tar.gz',
         'build/sanity/ansible_collections/lvs/cluster/galaxy.yml', 'lab/run/vm-dr1/disk.qcow2', 'lab/run/main-job/report.txt',
@@ -117,6 +119,15 @@ def test_tarball_holds_what_users_run(built):
     assert tarball.stat().st_size < 400 * 1024, 'the tarball grew past 400 KB: %d bytes' % tarball.stat().st_size
 
 
+@pytest.mark.unit
+def test_sanity_ignore_files_are_empty():
+    """galaxy.yml leaves tests/sanity/ignore-*.txt out of the tarball because they are empty; a line in one must ship."""
+    for path in sorted(glob.glob(os.path.join(ROOT, 'tests', 'sanity', 'ignore-*.txt'))):
+        with open(path) as f:
+            lines = [line for line in f.read().splitlines() if line.strip() and not line.startswith('#')]
+        assert lines == [], '%s has ignore lines: ship it (remove tests/sanity/ignore-*.txt from build_ignore)' % path
+
+
 OWN_HOSTS = '''---
 all:
   children:
@@ -158,7 +169,7 @@ def project(built, tmp_path_factory):
     """A user's project: the tarball installed into its own collections path, its own inventory, no ansible.cfg of ours."""
     tarball = built[0]
     base = tmp_path_factory.mktemp('project')
-    res = subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--no-deps', '-p', str(base / 'collections'),
+    res = subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--force', '--no-deps', '-p', str(base / 'collections'),
                           str(tarball)], env=ansible_env(), cwd=str(base), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          universal_newlines=True)
     assert res.returncode == 0, res.stdout
