@@ -5,7 +5,7 @@
 """One pytest tree: every test is marked by the directory it lives in (the markers are registered in pytest.ini).
 
     tests/unit     -> unit       tests/integration -> integration    tests/render -> render
-    tests/daemons  -> daemons    tests/lab         -> lab
+    tests/daemons  -> daemons    tests/lab         -> lab            tests/dist   -> dist
 
 so ``pytest -m unit``, ``-m integration``, ``-m render``, ``-m daemons`` and ``-m lab`` select the suites, and ``pytest -m "not lab"`` runs
 everything this machine can run in one summary. A test may carry more markers of its own (``slow``).
@@ -23,7 +23,7 @@ import os
 import pytest
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
-BY_DIRECTORY = {'unit': 'unit', 'integration': 'integration', 'render': 'render', 'daemons': 'daemons', 'lab': 'lab'}
+BY_DIRECTORY = {'unit': 'unit', 'integration': 'integration', 'render': 'render', 'daemons': 'daemons', 'lab': 'lab', 'dist': 'dist'}
 
 if os.environ.get('CI', '').lower() in ('true', '1', 'yes'):
     os.environ.setdefault('LVS_TESTS_NETNS', 'require')
