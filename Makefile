@@ -75,7 +75,7 @@ sanity: build
 
 ## ---- tests --------------------------------------------------------------------------------------------
 # One pytest tree (tests/, markers in pytest.ini): `make unit`, `make render`, `make daemons` select by marker;
-# `make pytest` runs all three in one run with one summary (what `make test` runs).
+# `make pytest` runs them and tests/dist in one run with one summary (what `make test` runs).
 unit: venv
 	pytest -q -m unit
 
@@ -85,7 +85,7 @@ render: deps
 	CI=$${CI:-true} pytest -q -m "integration or render"
 
 pytest: deps
-	CI=$${CI:-true} pytest -q -m "unit or integration or render or daemons"
+	CI=$${CI:-true} pytest -q -m "unit or integration or render or daemons or dist"
 
 # Every container scenario (podman): all molecule scenarios but the VM lab's.
 molecule-containers: deps
