@@ -40,7 +40,7 @@ RESOLVED = [
     ('keepalived', 'resolved.service', 'keepalived'),
     ('keepalived', 'resolved.config_dir', '/etc/keepalived'),
     ('keepalived', 'resolved.config_file', '/etc/keepalived/keepalived.conf'),
-    ('keepalived', 'resolved.validate', 'unshare --pid --fork keepalived -t -f %s'),
+    ('keepalived', 'resolved.validate', '/usr/local/sbin/lvs-keepalived-validate %s'),
     ('keepalived', 'resolved.nologin_shell', '/sbin/nologin'),
     ('keepalived', 'resolved.firewall_packages', ['iptables']),
     ('keepalived', 'resolved.sysctl_file', '/etc/sysctl.d/60-lvs-cluster-director.conf'),

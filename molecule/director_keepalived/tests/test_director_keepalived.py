@@ -81,8 +81,8 @@ def test_vips_up_with_their_label(host):
     assert '198.51.100.1/24' in host.check_output('ip -o addr show dev eth1')
 
 
-def test_validate_command_accepts_the_file(host):
-    host.run_expect([0], 'unshare --pid --fork keepalived -t -f %s' % CONF)
+def test_the_roles_checker_accepts_the_file(host):
+    host.run_expect([0], '/usr/local/sbin/lvs-keepalived-validate %s' % CONF)
 
 
 def test_check_mode_on_the_configured_host_changes_nothing():
