@@ -54,8 +54,7 @@ FORWARDING = {'dr': 'Route', 'nat': 'Masq', 'tun': 'Tunnel'}
 SITE = 'site.yml'
 LAB = ['-i', 'inventories/lab']
 SCALEOUT = LAB + ['-i', 'inventories/lab_scaleout']
-# the lab's test pages (lab scaffolding): lab/webservers.yml, formerly playbooks/lab_webservers.yml
-WEBSERVERS = next(p for p in ('lab/webservers.yml', 'playbooks/lab_webservers.yml') if os.path.exists(os.path.join(REPO, p)))
+WEBSERVERS = 'lab/webservers.yml'  # the lab's test pages (lab scaffolding)
 RECAP = re.compile(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
