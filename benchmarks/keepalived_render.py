@@ -22,8 +22,9 @@ Where the time goes (cProfile, ansible-core 2.19): not in the view (under 10 ms)
 prints the same file in under 0.1 s), but in Ansible's lazy variables. Every value the template reads from the view
 is handed out by a lazy container that templates it and notifies the access contexts (about 10 us a read), every
 ``{{ }}`` goes through Ansible's finalizer (about 4 us), and ``.items()`` hands out tuples that are templated item by
-item. So the template reads each value once: the real servers are iterated by key (a key is handed out as is), and
-each distinct checker block is printed once (the view's ``checkers``) and repeated in every real server using it.
+item. So the template reads each value once: each distinct checker block is printed once (the view's ``checkers``)
+and repeated in every real server using it, and the real servers come in runs of one weight whose body is printed
+once, their endpoints being a mapping's keys (Ansible hands keys out as they are).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -388,15 +388,21 @@ def _virtual_server(svc, smtp_alert, checkers, index):
         sorry = '%s %s' % (svc['sorry_server']['address'], sport or 0)
     checker = _checker_index(_checker(svc['health_check']), checkers, index)
     default_port = svc['real_server_port'] or 0
-    # "IP PORT" -> weight, in inventory order: one destination per address and port (IPVS keeps one; the model refuses
-    # two real servers with one address in a service). A mapping of plain strings and numbers is also what Ansible's
-    # templating reads fastest (5,000 real servers in a file).
-    real_servers = {}
+    # The real servers in inventory order, as runs of consecutive real servers of one weight:
+    # [{'weight': W, 'endpoints': {"IP PORT": None, ...}}, ...]. One destination per address and port (IPVS keeps one;
+    # the model refuses two real servers with one address in a service). The shape is the one Ansible's templating
+    # prints fastest: a run's weight is read once (usually one run per service), and the endpoints are a mapping's
+    # keys, which Ansible hands out as they are (a list's items, a mapping's values and .items() are templated one by
+    # one: 5,000 real servers in a file).
+    real_servers, seen = [], set()
     for rs in svc['real_servers']:
         endpoint = '%s %s' % (rs['address'], rs.get('port') or default_port)
-        if endpoint in real_servers:
+        if endpoint in seen:
             raise ValueError('virtual service %s has real server %s twice' % (svc['name'], endpoint))
-        real_servers[endpoint] = rs['weight']
+        seen.add(endpoint)
+        if not real_servers or real_servers[-1]['weight'] != rs['weight']:
+            real_servers.append({'weight': rs['weight'], 'endpoints': {}})
+        real_servers[-1]['endpoints'][endpoint] = None
     return {
         'name': svc['name'],
         'address': address,

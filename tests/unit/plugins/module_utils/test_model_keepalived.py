@@ -413,17 +413,20 @@ def test_virtual_servers_hold_final_values():
     assert www['sorry_server'] == '203.0.113.40 80' and www['lvs_method'] == 'DR' and www['lvs_sched'] == 'rr'
     checkers = keepalived.view(cluster, me)['checkers']
     assert checkers[www['checker']]['kind'] == 'HTTP_GET' and checkers[www['checker']]['virtualhost'] == 'www.example.com'
-    assert list(www['real_servers'].items()) == [('203.0.113.21 80', 1), ('203.0.113.22 80', 1)]
-    assert vs['nat']['sorry_server'] == '198.51.100.40 8081' and list(vs['nat']['real_servers']) == ['203.0.113.21 8080',
-                                                                                                     '203.0.113.22 8080']
+    assert www['real_servers'] == [{'weight': 1, 'endpoints': {'203.0.113.21 80': None, '203.0.113.22 80': None}}]
+    assert vs['nat']['sorry_server'] == '198.51.100.40 8081'
+    assert list(vs['nat']['real_servers'][0]['endpoints']) == ['203.0.113.21 8080', '203.0.113.22 8080']
     assert vs['fwm']['address'] == 'fwmark 10' and vs['fwm']['protocol'] is None and vs['fwm']['checker'] is None
-    assert list(vs['fwm']['real_servers']) == ['203.0.113.21 0', '203.0.113.22 0'] and vs['fwm']['persistence_timeout'] is None
+    assert list(vs['fwm']['real_servers'][0]['endpoints']) == ['203.0.113.21 0', '203.0.113.22 0']
+    assert vs['fwm']['persistence_timeout'] is None
 
 
 def test_real_server_weights_and_checker_shape():
     view = view_of(build(rs={'rs2': {'lvs_weights': {'www': 0}}}))
     vs = view['virtual_servers'][0]
-    assert vs['real_servers'] == {'203.0.113.21 80': 1, '203.0.113.22 80': 0}
+    # runs of consecutive real servers of one weight, in inventory order
+    assert vs['real_servers'] == [{'weight': 1, 'endpoints': {'203.0.113.21 80': None}},
+                                  {'weight': 0, 'endpoints': {'203.0.113.22 80': None}}]
     checker = view['checkers'][vs['checker']]
     assert set(checker) == set(keepalived._CHECKER_KEYS) and checker['kind'] == 'TCP_CHECK'
     assert checker['connect_port'] == 80 and checker['virtualhost'] is None
