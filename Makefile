@@ -1,5 +1,5 @@
 # lvs.cluster: one entry point for set-up, the built-in lab and every test.
-#   make lab    the main job: build the lab VMs, deploy a real HA cluster with site.yml, run the seed's tests (section 11.6)
+#   make lab    the main job: build the lab VMs, deploy a real HA cluster with lvs.cluster.site (site.yml), run the seed's tests (section 11.6)
 #   make test   every test: lint, sanity, unit, render checks, container scenarios, the VM lab scenario
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -21,7 +21,7 @@ APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap podman runc keepalived ldi
 DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 
 .PHONY: help deps apt venv lint yamllint ansible-lint sanity unit render pytest daemons molecule molecule-containers molecule-lab \
-	lab lab-faults lab-smoke lab-day2 lab-ipvs lab-up lab-down build test clean
+	matrix galaxy-importer lab lab-faults lab-smoke lab-day2 lab-ipvs lab-up lab-down build test clean
 
 help:
 	@echo "make lab        main job on the built-in lab (BACKEND=keepalived|heartbeat_ldirectord)"
@@ -103,6 +103,17 @@ daemons: deps
 
 test: deps lint sanity pytest molecule-containers molecule-lab
 	@echo "make test: all passed"
+
+# The ansible-core version matrix (own venvs from PyPI: build, sanity, unit tests, the validation play per release;
+# 1.5-2 h with sanity: a release job, not part of make test; VERSIONS="2.19 2.20" to choose). See docs/matrix.md.
+matrix: venv
+	python3 tests/matrix/run.py $(if $(VERSIONS),--versions $(VERSIONS))
+
+GALAXY_IMPORTER_VENV ?= $(HOME)/.cache/lvs-galaxy-importer
+galaxy-importer: venv
+	test -x $(GALAXY_IMPORTER_VENV)/bin/python || $(PY) -m venv $(GALAXY_IMPORTER_VENV)
+	$(GALAXY_IMPORTER_VENV)/bin/pip install -q galaxy-importer
+	GALAXY_IMPORTER_PYTHON=$(GALAXY_IMPORTER_VENV)/bin/python pytest -q -p no:cacheprovider tests/dist/test_galaxy_importer.py
 
 ## ---- the built-in lab ---------------------------------------------------------------------------------
 # The main job as pytest (tests/lab): boot, site.yml, idempotence, verify_cluster.yml, cluster state, power cut,

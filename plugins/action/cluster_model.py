@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible import constants as C
-from ansible.module_utils.six import string_types
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.lvs.cluster.plugins.plugin_utils._inventory import LOCKSTEP_STRATEGIES, resolve, run_cache, scope_parts
@@ -24,7 +23,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         # _VALID_ARGS already refused any other option (the full argument-spec machinery costs more than the pick below)
         host = self._task.args.get('host')
-        if host is not None and not isinstance(host, string_types):
+        if host is not None and not isinstance(host, str):
             result.update(failed=True, msg='host must be an inventory host name (a string), got %s' % type(host).__name__)
             return result
         host = host or task_vars.get('inventory_hostname')

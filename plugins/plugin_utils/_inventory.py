@@ -43,7 +43,6 @@ except ImportError:  # pragma: no cover - ansible-core requires cryptography; wi
     AESGCM = None
 
 from ansible.errors import AnsibleError
-from ansible.module_utils.six import string_types
 
 from ansible_collections.lvs.cluster.plugins.module_utils._model import READ_VARS, Model
 from ansible_collections.lvs.cluster.plugins.module_utils._model.words import DIRECTORS_GROUP, REALSERVERS_GROUP
@@ -62,7 +61,7 @@ def _native(value):
     """Strip Ansible's tagged/unsafe wrappers so the model sees plain Python types."""
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, string_types):
+    if isinstance(value, str):
         return str(value)
     if isinstance(value, int):
         return int(value)
@@ -86,7 +85,7 @@ def read_host(hostvars, host):
         return None
     entry, others = {}, []
     for key in list(hv):
-        if not isinstance(key, string_types):
+        if not isinstance(key, str):
             continue
         if key in _READ_SET:
             try:
@@ -135,12 +134,12 @@ def named_groups(directors_vars):
     names = {REALSERVERS_GROUP}
     for hv in directors_vars:
         group = hv.get('lvs_realserver_group')
-        if isinstance(group, string_types):
+        if isinstance(group, str):
             names.add(group)
         services = hv.get('lvs_virtual_services')
         if isinstance(services, list):
             for svc in services:
-                if isinstance(svc, dict) and isinstance(svc.get('real_server_group'), string_types):
+                if isinstance(svc, dict) and isinstance(svc.get('real_server_group'), str):
                     names.add(svc['real_server_group'])
     return names
 
@@ -170,7 +169,7 @@ def _own_value(value, templated):
     """A group's own value of a model variable for the group tree: plain text, or ``templated`` for a template."""
     if value is None:
         return None
-    if isinstance(value, string_types):
+    if isinstance(value, str):
         return templated if ('{{' in value or '{%' in value) else str(value)
     return str(value)
 

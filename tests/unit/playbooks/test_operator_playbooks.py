@@ -78,7 +78,8 @@ def test_every_lvs_cluster_name_exists():
     for path in glob.glob(os.path.join(ROOT, 'plugins', 'filter', '*.py')):
         plugin = importlib.import_module('ansible_collections.lvs.cluster.plugins.filter.' + os.path.basename(path)[:-3])
         filters.update(plugin.FilterModule().filters())
-    known = modules | actions | roles | filters
+    playbooks = set(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(ROOT, 'playbooks', '*.yml')))
+    known = modules | actions | roles | filters | playbooks
     unknown = set()
     for path in YAML_FILES:
         with open(path) as f:
