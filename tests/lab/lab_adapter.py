@@ -154,10 +154,10 @@ class Lab(object):
             self.background.remove(p)
 
     # ------------------------------------------------------------ Ansible
-    def ansible_env(self, json_results=False):
+    def ansible_env(self, json_results=False, linear=False):
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1',
                    PY_COLORS='0', PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
-        if self.strategy_dir:
+        if self.strategy_dir and not linear:
             env.update(ANSIBLE_STRATEGY_PLUGINS=self.strategy_dir, ANSIBLE_STRATEGY='mitogen_linear')
             # mitogen's connect timeout is Ansible's `timeout` (30 s in ansible.cfg) and covers the whole bootstrap: ssh,
             # the guest's python3 start and mitogen's first stage; TCG guests on a busy host took longer than 30 s
@@ -171,13 +171,14 @@ class Lab(object):
 
     def playbook(self, log, *args, **kw):
         """ansible-playbook ARGS inside the namespace, from the repository, with the lab's connection variables and
-        lab_backend; the output goes to OUT/LOG.log (and to stdout). Returns (exit status, output)."""
+        lab_backend; the output goes to OUT/LOG.log (and to stdout). Returns (exit status, output).
+        linear=True: Ansible's own strategy even when the lab runs under mitogen (see test_lab.LINEAR)."""
         cmd = self.lab.in_ns([os.path.join(BIN, 'ansible-playbook'), '-e', '@' + self.connection(),
                               '-e', 'lab_backend=%s' % self.backend] + list(args))
         lines = []
         with open(os.path.join(self.out, log + '.log'), 'w') as f:
             f.write('# %s\n' % ' '.join(cmd))
-            p = subprocess.Popen(cmd, cwd=REPO, env=self.ansible_env(kw.get('json_results', False)), stdout=subprocess.PIPE,
+            p = subprocess.Popen(cmd, cwd=REPO, env=self.ansible_env(kw.get('json_results', False), kw.get('linear', False)), stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True, bufsize=1)
             for line in p.stdout:
                 lines.append(line)
