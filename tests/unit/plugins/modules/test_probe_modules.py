@@ -3,7 +3,7 @@
 """lvs.cluster.vip_probe and lvs.cluster.client_probe as modules: documentation against argument specs, argument
 errors, and real runs. vip_probe runs in network namespaces made here (two hosts on a bridge, 198.51.100.0/24 and
 2001:db8::/64; nothing leaves them), which needs root: the tests are skipped otherwise, unless
-LVS_TESTS_NETNS=require (tests/checks/awx-probes.sh sets it) turns the skip into a failure."""
+LVS_TESTS_NETNS=require (set by CI=true, tests/conftest.py) turns the skip into a failure."""
 
 from __future__ import absolute_import, division, print_function
 
