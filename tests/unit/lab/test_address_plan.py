@@ -110,14 +110,6 @@ def test_the_vip_is_in_the_lab_network_and_free():
     assert ipaddress.ip_address(VIP) in NETWORK and VIP not in GUESTS.values() and VIP != CONTROLLER
 
 
-@pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, 'lab', 'main-job.sh')), reason='lab/main-job.sh is gone (the lab harness is pytest)')
-def test_the_main_job_uses_the_plan():
-    text = read('lab/main-job.sh')
-    assert re.findall(r'^VIP=(\S+)$', text, re.M) == [VIP]
-    # the drain/enable checks read rs1's weight by its address
-    assert set(re.findall(r'ipvs_weight "\$master" (\S+)\)', text)) == {GUESTS['rs1']}
-
-
 def test_the_image_hosts_file_matches_lablib():
     entries = {}
     for line in read('lab/image/overlay/etc/hosts').splitlines():
