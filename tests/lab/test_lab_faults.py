@@ -54,7 +54,7 @@ BACKEND = {
                    'bad_var': {'director_keepalived_global_defs_extra': ['lvs_lab_no_such_keyword 1']},
                    'config': '/etc/keepalived/keepalived.conf', 'sync': True},
     'heartbeat_ldirectord': {'units': ['heartbeat', 'lvs-ldirectord'],
-                             'kill': [('ldirectord', ['sh', '-c', 'kill -KILL "$(cat /run/ldirectord.ldirectord.cf.pid)"']),
+                             'kill': [('ldirectord', ['pkill', '-KILL', '-F', '/run/ldirectord.ldirectord.cf.pid']),
                                       ('heartbeat', ['pkill', '-KILL', '-f', '^heartbeat: '])],
                              'bad_var': {'director_heartbeat_ldirectord_extra_global_lines': ['lvs_lab_no_such_directive = 1']},
                              'config': '/etc/ha.d/ldirectord.cf', 'sync': False},
@@ -323,7 +323,8 @@ def test_fault_stream_sync(lab, report):
     if not backend(lab)['sync']:
         pytest.skip('the %s backend does not run the IPVS connection sync daemon (the model refuses lvs_sync_daemon)' % lab.backend)
     for rs in list(REALSERVERS) + [h for h in ('rs3',) if lab.lab.guest_pid(h)]:  # rs3 after the scale-out stage
-        lab.ssh(rs, 'sh', '-c', 'test -s /var/www/html%s || head -c %d /dev/zero > /var/www/html%s' % (
+        # one command line for the guest's shell (ssh joins its arguments into one string: no nested quoting)
+        lab.ssh(rs, 'test -s /var/www/html%s || head -c %d /dev/zero > /var/www/html%s' % (
             STREAM['path'], STREAM['bytes'], STREAM['path']), check=True, timeout=120)
     try:
         off, back_off = _stream_across_failover(lab, report, False)
