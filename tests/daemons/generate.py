@@ -103,7 +103,7 @@ KNOWN = {
                            'mcast_group', 'ping_nodes', 'authkey', 'logfacility'},
     'LDIRECTORD_DEFAULTS': {'checktimeout', 'checkinterval', 'failurecount', 'autoreload', 'quiescent', 'logfile'},
     'PIRANHA_DEFAULTS': {'heartbeat_port', 'keepalive', 'deadtime', 'debug_level', 'monitor_links', 'gui', 'gui_password',
-                         'config_only'},
+                         'config_only', 'install', 'binaries_dir'},
 }
 
 
@@ -998,6 +998,11 @@ def _piranha(g):
     if pi['gui']:
         pi['gui_password'] = g.secret(PI + ('gui_password',), 6, 32, [(PI + ('gui',), True)])
     pi['config_only'] = g.chance(0.2)
+    # The daemons from the EL package, or binaries the user built (the GUI comes only with the package).
+    pi['install'] = 'package' if pi['gui'] else g.pick(['package', 'binaries'])
+    if pi['install'] == 'binaries' or g.chance(0.1):
+        dirs = ['/opt/piranha/sbin', '/srv/build/piranha-0.8.6', '/home/ops/piranha_%d' % g.seed, '/']
+        pi['binaries_dir'] = g.pick([d for d in dirs if g.probe.accepts(PI + ('binaries_dir',), d)])
     return pi
 
 

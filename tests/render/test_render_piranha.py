@@ -76,8 +76,8 @@ LAB_BECAUSE = {
     'global.primary': '203.0.113.11', 'global.backup': '203.0.113.12',        # lab addresses
     'virtual[www].address': '203.0.113.100 eth0:0',
     'virtual[www].server[rs1].address': '203.0.113.21', 'virtual[www].server[rs2].address': '203.0.113.22',
-    'global.keepalive': '2',                                                   # lvs_piranha not set: model default
-    'virtual[www].expect': 'real server',                                      # health_check.expect
+    'global.keepalive': '1', 'global.deadtime': '5',                           # inventories/lab/piranha.yml
+    'virtual[www].expect': '^HTTP/1.[01] 200', 'virtual[www].use_regex': '1',  # no health_check.expect: the status code
     'virtual[www].timeout': '2',                                               # health_check.timeout
     'virtual[www].reentry': '2',                                               # interval 2 x retry 1
     'virtual': ('www',),
