@@ -993,13 +993,14 @@ def _piranha(g):
         pi['keepalive'] = k
         pi['deadtime'] = g.integer(k + 1, 3600)
     pi['debug_level'] = g.pick(['NONE', 'LOW', 'MEDIUM', 'HIGH'])
-    pi['monitor_links'] = g.chance(0.5)
     pi['gui'] = g.chance(0.3)
     if pi['gui']:
         pi['gui_password'] = g.secret(PI + ('gui_password',), 6, 32, [(PI + ('gui',), True)])
     pi['config_only'] = g.chance(0.2)
     # The daemons from the EL package, or binaries the user built (the GUI comes only with the package).
     pi['install'] = 'package' if pi['gui'] else g.pick(['package', 'binaries'])
+    # monitor_links: a warning with the package (pulse may stop mysqld and restart the network), refused with binaries
+    pi['monitor_links'] = pi['install'] == 'package' and g.chance(0.5)
     if pi['install'] == 'binaries' or g.chance(0.1):
         dirs = ['/opt/piranha/sbin', '/srv/build/piranha-0.8.6', '/home/ops/piranha_%d' % g.seed, '/']
         pi['binaries_dir'] = g.pick([d for d in dirs if g.probe.accepts(PI + ('binaries_dir',), d)])

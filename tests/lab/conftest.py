@@ -164,11 +164,11 @@ def report():
     return REPORT
 
 
-def _timed(name, func, *args):
+def _timed(name, func, *args, **kwargs):
     t = lab_adapter.Timer()
     try:
         with t:
-            value = func(*args)
+            value = func(*args, **kwargs)
     except Exception:
         REPORT.stage(name, t.seconds, 'FAILED')
         raise

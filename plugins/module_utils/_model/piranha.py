@@ -69,6 +69,17 @@ def settings(chk, hv, c, backend, host):
         if pi['binaries_dir'] is not None or (pi['install'] == 'binaries' and not pi['config_only']):
             fix = 'set it to the directory on the controller that holds %s (e.g. a build of the piranha sources)' % ', '.join(BINARIES)
             pi['binaries_dir'] = chk.text(pi['binaries_dir'], 'lvs_piranha.binaries_dir', ABS_PATH, host, fix=fix)
+        if pi['monitor_links']:
+            # pulse.c (check_links, 0.8.6): when a director's NIC link goes down, pulse shuts its services down and then runs
+            # `service mysqld stop` and `service network restart` - on a director that may run other services.
+            side = ('pulse then runs "service mysqld stop" and "service network restart" on the director (piranha 0.8.6, '
+                    'pulse.c check_links): it stops a MySQL server and restarts the host\'s whole network')
+            if pi['install'] == 'binaries':
+                chk.error('lvs_piranha.monitor_links', 'a NIC link going down makes pulse go inactive, and ' + side,
+                          'set monitor_links: false (the backup still takes over when this director stops sending heartbeats)', host)
+            else:
+                chk.warn('lvs_piranha.monitor_links', 'check what your piranha package does on a link failure: in the 0.8.6 sources ' + side,
+                         'set monitor_links: false unless your package\'s pulse does not do this', host)
         if pi['gui'] and pi['install'] == 'binaries':
             chk.error('lvs_piranha.gui', 'piranha-gui (Apache and PHP pages) comes only with the EL piranha package; the piranha '
                       'sources the binaries install mode runs hold the daemons only',

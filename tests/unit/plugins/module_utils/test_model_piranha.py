@@ -71,6 +71,14 @@ def test_the_seed_model_is_valid():
     assert model.errors == []
 
 
+def test_monitor_links_with_the_package_warns_of_pulse_restarting_the_network():
+    model = Model(*inventory(cluster_with(lvs_piranha={'monitor_links': True})))
+    assert model.errors == []
+    warned = [p for p in model.problems if p.path == 'lvs_piranha.monitor_links']
+    assert warned and all(p.severity == 'warning' for p in warned)
+    assert 'service mysqld stop' in warned[0].message and 'monitor_links: false' in warned[0].fix
+
+
 BAD = [
     # lvs_piranha
     ('heartbeat port 0', cluster_with(lvs_piranha={'heartbeat_port': 0}), 'lvs_piranha.heartbeat_port', 'between 1 and 65535'),
@@ -94,6 +102,8 @@ BAD = [
      'lvs_piranha.binaries_dir', 'absolute path'),
     ('gui with binaries', cluster_with(lvs_piranha={'install': 'binaries', 'binaries_dir': '/srv/piranha', 'gui': True,
                                                     'gui_password': 'secret-123'}), 'lvs_piranha.gui', 'EL piranha package'),
+    ('monitor_links with binaries', cluster_with(lvs_piranha={'install': 'binaries', 'binaries_dir': '/srv/piranha', 'monitor_links': True}),
+     'lvs_piranha.monitor_links', 'service network restart'),
     ('binaries dir list', cluster_with(lvs_piranha={'binaries_dir': ['/srv/piranha']}), 'lvs_piranha.binaries_dir', 'string'),
     ('not a dict', cluster_with(lvs_piranha=['keepalive', 2]), 'lvs_piranha', 'dictionary'),
     ('gui without password', cluster_with(lvs_piranha={'gui': True}), 'lvs_piranha.gui_password', 'required'),
