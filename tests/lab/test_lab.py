@@ -218,7 +218,9 @@ def handlers_run(text):
     on the active director only; the standby reads its new file at takeover)."""
     handlers, handler = {}, None
     for line in text.splitlines():
-        m = re.match(r'RUNNING HANDLER \[(?:[^\]]*: )?((?:Reload|Restart) [^\]]+)\]', line)
+        # piranha's binaries install mode reloads or restarts pulse in tasks (tasks/pulse.yml), not in handlers
+        m = (re.match(r'RUNNING HANDLER \[(?:[^\]]*: )?((?:Reload|Restart) [^\]]+)\]', line)
+             or re.match(r'TASK \[lvs\.cluster\.director_piranha : ((?:Reload|Restart) pulse[^\]]*)\]', line))
         if m or re.match(r'(TASK|PLAY|RUNNING HANDLER) \[', line):
             handler = m.group(1) if m else None
             continue
@@ -230,10 +232,15 @@ def handlers_run(text):
 
 @pytest.mark.day2
 def test_day2_rolling_update(lab, report):
-    # a changed lvs_notification_email changes keepalived.conf / ldirectord.cf: every director reloads
+    # a changed lvs_notification_email changes keepalived.conf / ldirectord.cf: every director reloads.
+    # piranha's lvs.cf has no e-mail, and pulse never rereads lvs.cf: the one change it takes without a restart (so without
+    # the VIP moving) is a real server added to a virtual block (lvsd rereads the file on SIGHUP). So the piranha update
+    # adds rs3 (inventories/lab_scaleout; not booted here: its nanny finds it down and keeps it out of the table).
+    change = (['-i', 'inventories/lab_scaleout'] if lab.backend == 'piranha'
+              else ['-e', '{"lvs_notification_email": ["lab-day2@example.org"]}'])
     with Timer() as t:
-        rc, text = lab.playbook('rolling-update', 'playbooks/rolling_update.yml', *LAB + [
-            '-e', '{"lvs_notification_email": ["lab-day2@example.org"]}', '-e', 'lvs_rolling_probe=true'], json_results=True, linear=LINEAR)
+        rc, text = lab.playbook('rolling-update', 'playbooks/rolling_update.yml', *LAB + change + [
+            '-e', 'lvs_rolling_probe=true'], json_results=True, linear=LINEAR)
     report.note('rolling update: duration (s)', t.seconds)
     stats = run_stats(text)
     order = re.findall(r'Directors, in this order: ([^;]+);', text)
