@@ -51,7 +51,7 @@ EXPECT = {
                           r'logfile="local0"'],
         'haresources': [r'http-dr-a lvs-ldirectord::ldirectord\.cf lvs-vip::203\.0\.113\.100/32/eth0'],
         'ha.cf': [r'udpport 694', r'ucast eth0 198\.51\.100\.11', r'ucast eth0 198\.51\.100\.12', r'node http-dr-a',
-                  r'node http-dr-b', r'auto_failback on', r'crm off', r'keepalive 2', r'warntime 6', r'deadtime 10',
+                  r'node http-dr-b', r'auto_failback off', r'crm off', r'keepalive 2', r'warntime 6', r'deadtime 10',
                   r'initdead 30', r'logfacility daemon'],
         'authkeys': [r'auth 1', r'1 sha1 ' + SECRET],
     },

@@ -35,7 +35,9 @@ HEARTBEAT_DEFAULTS = {
     'warntime': 6,
     'deadtime': 10,
     'initdead': 30,
-    'auto_failback': True,
+    # off: a returning director stays standby (a failback is a second takeover, which costs clients as much as the
+    # failure did; roles/director_heartbeat_ldirectord/README.md, "Failback")
+    'auto_failback': False,
     'link': 'ucast',
     'mcast_group': '239.0.0.1',
     'ping_nodes': [],

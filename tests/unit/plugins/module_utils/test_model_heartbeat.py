@@ -313,7 +313,7 @@ def test_view_of_a_basic_cluster():
     assert view['backend'] == 'heartbeat_ldirectord' and view['node_name'] == 'dr1' and view['address'] == '198.51.100.11'
     heartbeat = view['heartbeat']
     assert heartbeat['links'] == ['ucast eth0 198.51.100.11', 'ucast eth0 198.51.100.12']
-    assert heartbeat['nodes'] == ['dr1', 'dr2'] and heartbeat['auto_failback'] == 'on'
+    assert heartbeat['nodes'] == ['dr1', 'dr2'] and heartbeat['auto_failback'] == 'off'
     assert heartbeat['authkey'] == SECRET and heartbeat['logfacility'] == 'daemon'
     assert (heartbeat['udpport'], heartbeat['keepalive'], heartbeat['warntime'], heartbeat['deadtime'],
             heartbeat['initdead']) == (694, 2, 6, 10, 30)
