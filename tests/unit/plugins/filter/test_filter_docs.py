@@ -18,6 +18,7 @@ import glob
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -166,13 +167,15 @@ def test_every_exported_filter_has_documentation_with_examples_and_return():
 
 def test_every_examples_block_is_yaml_that_uses_its_filter():
     """Read the .yml files directly too: ansible-doc -l shows the short description of a file that does not parse."""
-    for path in sorted(glob.glob(os.path.join(ROOT, 'plugins', '*', '*.yml'))):
+    paths = sorted(glob.glob(os.path.join(ROOT, 'plugins', 'filter', '*.yml')) + glob.glob(os.path.join(ROOT, 'plugins', 'test', '*.yml')))
+    assert len(paths) >= 12
+    for path in paths:
         with open(path) as f:
             data = yaml.safe_load(f)
         assert sorted(data) == ['DOCUMENTATION', 'EXAMPLES', 'RETURN'], path
         name = data['DOCUMENTATION']['name']
         assert os.path.basename(path) == name + '.yml'
-        assert data['DOCUMENTATION']['version_added'] == '1.0.0', path
+        assert re.match(r'^[0-9]+\.[0-9]+\.[0-9]+$', str(data['DOCUMENTATION']['version_added'])), path  # the collection's semver
         tasks = yaml.safe_load(data['EXAMPLES'])
         assert isinstance(tasks, list) and all(isinstance(t, dict) and t.get('name') for t in tasks), path
         assert 'lvs.cluster.%s' % name in data['EXAMPLES'], path
@@ -182,8 +185,9 @@ def _scratch_collection(tmp_path):
     """A copy of this collection (its filter files, links to the rest) at tmp_path/ansible_collections/lvs/cluster, to break."""
     root = tmp_path / 'ansible_collections' / 'lvs' / 'cluster'
     (root / 'plugins' / 'filter').mkdir(parents=True)
-    for name in ('meta', 'galaxy.yml'):
-        os.symlink(os.path.join(ROOT, name), str(root / name))
+    for name in ('meta', 'galaxy.yml', 'MANIFEST.json'):
+        if os.path.exists(os.path.join(ROOT, name)):
+            os.symlink(os.path.join(ROOT, name), str(root / name))
     for path in glob.glob(os.path.join(ROOT, 'plugins', '*')):
         if os.path.basename(path) != 'filter' and os.path.isdir(path):
             os.symlink(path, str(root / 'plugins' / os.path.basename(path)))
