@@ -21,7 +21,7 @@ APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap podman runc keepalived ldi
 DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 
 .PHONY: help deps apt venv lint yamllint ansible-lint sanity unit render pytest daemons molecule molecule-containers molecule-lab \
-	matrix galaxy-importer lab lab-faults lab-smoke lab-day2 lab-ipvs lab-up lab-down build test clean
+	matrix galaxy-importer lab lab-seed lab-faults lab-smoke lab-day2 lab-ipvs lab-up lab-down build test clean
 
 help:
 	@echo "make lab        main job on the built-in lab (BACKEND=keepalived|heartbeat_ldirectord)"
@@ -122,6 +122,11 @@ galaxy-importer: venv
 LAB_PYTEST := flock /run/lvs-lab.lock env LAB_BACKEND=$(BACKEND) pytest -p no:cacheprovider -s tests/lab
 lab: deps
 	$(LAB_PYTEST) -m "lab and not day2 and not faults"
+
+# The seed's three tests only (site.yml, idempotence, verify_cluster.yml, the cluster's state): what `make test` runs
+# for the piranha backend (keepalived's are molecule/lab's verify).
+lab-seed: deps
+	$(LAB_PYTEST) -m "lab and (converge or seed)"
 
 # The fault suite (issue 15) after converge: partition, reboots, SIGKILL, flapping, bad push, stream across a failover;
 # rows in lab/run/main-job/faults.json (tests/lab/faults_table.py prints docs/faults.md's table from them).

@@ -31,7 +31,7 @@ def _wrap(name, func):
     def run(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (adapter.AdapterError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:  # AdapterError is a ValueError
             raise AnsibleFilterError('lvs.cluster.%s: %s' % (name, exc))
     run.__name__ = name
     run.__doc__ = func.__doc__

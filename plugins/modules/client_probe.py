@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: client_probe
 short_description: Send requests to virtual services as a client, count who answers and time the changes
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - The client side of the operator playbooks C(verify_cluster.yml) and C(rolling_update.yml). Every loop is bounded in
     iterations and time; nothing is changed on any host.

@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: vip_probe
 short_description: See which hosts of the segment hold virtual IPs, or measure a VIP switch, from a director
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - With O(mode=holders), reports for each VIP whether this host has it and which other hosts of the segment answer
     ARP for it (IPv4; three rounds of who-has requests, 0.3 s each). IPv6 VIPs are only checked locally.

@@ -298,3 +298,12 @@ def test_filter_errors_name_the_filter():
         FilterModule().filters()['realserver_state_services']([], 'off')
     with pytest.raises(AnsibleFilterError, match='lvs.cluster.service_vips: .* is not an IP address'):
         FilterModule().filters()['service_vips']([{'vip': '203.0.113.300'}])
+
+
+def test_filter_errors_name_the_filter_for_a_bad_number_too():
+    # a plain ValueError (int('heavy')) is reported like the adapter's own errors, with the filter's name
+    from ansible.errors import AnsibleFilterError
+    services = resolved()
+    host = services[0]['real_servers'][0]['host']
+    with pytest.raises(AnsibleFilterError, match=r'^lvs.cluster.realserver_targets: '):
+        FilterModule().filters()['realserver_targets'](services, host, None, 'heavy')
