@@ -8,7 +8,8 @@
 installed tarball, exactly as the builder stage does at image build time: the collection's own requirements come once,
 through its meta/execution-environment.yml (the root file does not repeat them), requirements.txt names no package
 (the plugins use the standard library; pyroute2 is for tests), and bindep.txt only controller-side tools.
-Offline: nothing is pulled, built or pushed (`ansible-builder build` needs the base image's registry; see docs/awx.md).
+Offline and quick: nothing is pulled or built here; test_ee_build.py builds the image for real (`ansible-builder build` on
+a local base image) and runs the validation play in it.
 """
 
 from __future__ import absolute_import, division, print_function
