@@ -101,7 +101,10 @@ molecule: molecule-containers molecule-lab
 daemons: deps
 	CI=$${CI:-true} pytest -q -m daemons
 
+# The lab part: molecule's lab scenario (keepalived: converge under ssh, verify with the lab's seed tests under mitogen)
+# and the seed's three tests with piranha (built from the piranha sources, under mitogen).
 test: deps lint sanity pytest molecule-containers molecule-lab
+	$(MAKE) --no-print-directory lab-seed BACKEND=piranha
 	@echo "make test: all passed"
 
 # The ansible-core version matrix (own venvs from PyPI: build, sanity, unit tests, the validation play per release;
