@@ -29,7 +29,8 @@ help:
 	@echo "make lab-faults the fault suite on the lab (partition, reboots, SIGKILL, flapping, bad push, stream across a failover)"
 	@echo "make test       all tests (lint, sanity, one pytest run: unit/integration/render/daemons, container and VM molecule scenarios)"
 	@echo "make deps       install system packages and the Python tooling into $(VENV)"
-	@echo "make lint | sanity | unit | render | daemons | pytest | molecule-containers | molecule-lab | build | lab-down"
+	@echo "make lint | sanity | unit | render | daemons | pytest | ee | galaxy-importer | molecule-containers | molecule-lab | build | lab-down"
+	@echo "make lab-seed   converge and the seed's three tests only (BACKEND=...)"
 
 ## ---- set-up ---------------------------------------------------------------------------------------------
 apt:
