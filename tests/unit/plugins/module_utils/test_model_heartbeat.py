@@ -20,7 +20,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._model import heartbea
 
 ROLE = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'director_heartbeat_ldirectord'))
 SECRET = 'hb-secret-Zq8xK2mP'
-SERVICE = {'name': 'www', 'vip': '192.0.2.100', 'port': 80, 'scheduler': 'rr',
+SERVICE = {'name': 'www', 'vip': '203.0.113.100', 'port': 80, 'scheduler': 'rr',
            'health_check': {'type': 'http', 'path': '/health', 'expect': 'ok', 'host': 'www.example.com'}}
 CLUSTER = {
     'lvs_backend': 'heartbeat_ldirectord', 'lvs_cluster_name': 'web', 'lvs_interface': 'eth0',
@@ -37,7 +37,7 @@ def inventory(cluster=None, dr_extra=None, rs_extra=None):
     for i in (1, 2):
         hostvars['dr%d' % i] = dict(cluster, ansible_host='198.51.100.1%d' % i)
         hostvars['dr%d' % i].update((dr_extra or {}).get('dr%d' % i, {}))
-        hostvars['rs%d' % i] = {'ansible_host': '192.0.2.2%d' % i}
+        hostvars['rs%d' % i] = {'ansible_host': '203.0.113.2%d' % i}
         hostvars['rs%d' % i].update((rs_extra or {}).get('rs%d' % i, {}))
     groups = {'all': ['dr1', 'dr2', 'rs1', 'rs2'], 'lvs_directors': ['dr1', 'dr2'], 'web_directors': ['dr1', 'dr2'],
               'lvs_realservers': ['rs1', 'rs2'], 'web_realservers': ['rs1', 'rs2']}
@@ -77,7 +77,7 @@ def view_of(cluster=None, host='dr1', **kwargs):
 BAD = [
     ('mcast group octet 300', inventory(cluster_with(heartbeat={'link': 'mcast', 'mcast_group': '239.0.0.300'})),
      'lvs_heartbeat.mcast_group', 'IPv4 multicast'),
-    ('mcast group unicast', inventory(cluster_with(heartbeat={'mcast_group': '192.0.2.1'})), 'lvs_heartbeat.mcast_group',
+    ('mcast group unicast', inventory(cluster_with(heartbeat={'mcast_group': '203.0.113.1'})), 'lvs_heartbeat.mcast_group',
      '224.0.0.0/4'),
     ('mcast group IPv6', inventory(cluster_with(heartbeat={'mcast_group': 'ff02::1'})), 'lvs_heartbeat.mcast_group',
      'IPv4 multicast'),
@@ -117,11 +117,11 @@ BAD = [
     ('link serial', inventory(cluster_with(heartbeat={'link': 'serial'})), 'lvs_heartbeat.link', 'must be one of'),
     ('auto_failback maybe', inventory(cluster_with(heartbeat={'auto_failback': 'maybe'})), 'lvs_heartbeat.auto_failback',
      'boolean'),
-    ('ping node newline', inventory(cluster_with(heartbeat={'ping_nodes': ['192.0.2.1\nnode evil']})),
+    ('ping node newline', inventory(cluster_with(heartbeat={'ping_nodes': ['203.0.113.1\nnode evil']})),
      'lvs_heartbeat.ping_nodes[0]', 'not a valid IP'),
     ('ping node IPv6', inventory(cluster_with(heartbeat={'ping_nodes': ['2001:db8::1']})), 'lvs_heartbeat.ping_nodes[0]',
      'IPv4 ICMP'),
-    ('ping nodes a string', inventory(cluster_with(heartbeat={'ping_nodes': '192.0.2.1'})), 'lvs_heartbeat.ping_nodes',
+    ('ping nodes a string', inventory(cluster_with(heartbeat={'ping_nodes': '203.0.113.1'})), 'lvs_heartbeat.ping_nodes',
      'a list is needed'),
     ('logfile facility local9', inventory(cluster_with(ldirectord={'logfile': 'local9'})), 'lvs_ldirectord.logfile',
      'syslog facility'),
@@ -165,7 +165,7 @@ BAD = [
      'lvs_notification_email', 'one address'),
     ('smtp relay IPv6', inventory(cluster_with(lvs_notification_email=['ops@example.com'], lvs_smtp_server='2001:db8::25')),
      'lvs_smtp_server', 'IPv6'),
-    ('smtp port', inventory(cluster_with(lvs_notification_email=['ops@example.com'], lvs_smtp_server='192.0.2.25:587')),
+    ('smtp port', inventory(cluster_with(lvs_notification_email=['ops@example.com'], lvs_smtp_server='203.0.113.25:587')),
      'lvs_smtp_server', 'port 25'),
     ('sync daemon', inventory(cluster_with(lvs_sync_daemon=True)), 'lvs_sync_daemon', 'sync daemon'),
     ('IPv6 VIP', inventory(cluster_with(services=[service(vip='2001:db8::100')])), 'lvs_virtual_services[0].vip',
@@ -208,9 +208,9 @@ BAD = [
      'lvs_virtual_services[0].health_check.dns_name', 'PTR query only for an address'),
     ('DNS PTR partial ip6.arpa', inventory(check(type='dns', dns_name='8.b.d.0.1.0.0.2.ip6.arpa', dns_type='PTR')),
      'lvs_virtual_services[0].health_check.dns_name', 'PTR query only for an address'),
-    ('DNS PTR octet 256', inventory(check(type='dns', dns_name='256.2.0.192.in-addr.arpa', dns_type='PTR')),
+    ('DNS PTR octet 256', inventory(check(type='dns', dns_name='256.113.0.203.in-addr.arpa', dns_type='PTR')),
      'lvs_virtual_services[0].health_check.dns_name', 'PTR query only for an address'),
-    ('DNS A of an address', inventory(check(type='dns', dns_name='192.0.2.1')),
+    ('DNS A of an address', inventory(check(type='dns', dns_name='203.0.113.1')),
      'lvs_virtual_services[0].health_check.dns_name', 'PTR query, not an A query'),
     ('DNS A single label', inventory(check(type='dns', dns_name='intranet')),
      'lvs_virtual_services[0].health_check.dns_name', 'search domains'),
@@ -318,13 +318,13 @@ def test_view_of_a_basic_cluster():
     assert (heartbeat['udpport'], heartbeat['keepalive'], heartbeat['warntime'], heartbeat['deadtime'],
             heartbeat['initdead']) == (694, 2, 6, 10, 30)
     assert heartbeat['firewall_sources'] == heartbeat['peers'] == ['198.51.100.12']
-    assert view['haresources'] == {'node': 'dr1', 'resources': ['lvs-ldirectord::ldirectord.cf', 'lvs-vip::192.0.2.100/32/eth0']}
+    assert view['haresources'] == {'node': 'dr1', 'resources': ['lvs-ldirectord::ldirectord.cf', 'lvs-vip::203.0.113.100/32/eth0']}
     ld = view['ldirectord']
     assert ld['global_lines'] == ['checktimeout=3', 'negotiatetimeout=3', 'checkinterval=6', 'failurecount=1', 'autoreload=no',
                                   'quiescent=no', 'readdquiescent=yes', 'logfile="local0"']
     assert ld['log_dir'] is None
-    assert ld['virtuals'] == [{'name': 'www', 'virtual': '192.0.2.100:80', 'lines': [
-        'real=192.0.2.21:80 gate 1', 'real=192.0.2.22:80 gate 1', 'servicename=www', 'protocol=tcp', 'scheduler=rr',
+    assert ld['virtuals'] == [{'name': 'www', 'virtual': '203.0.113.100:80', 'lines': [
+        'real=203.0.113.21:80 gate 1', 'real=203.0.113.22:80 gate 1', 'servicename=www', 'protocol=tcp', 'scheduler=rr',
         'checktype=negotiate', 'service=http', 'checktimeout=3', 'negotiatetimeout=3', 'request="/health"',
         'virtualhost="www.example.com"', 'receive="ok"']}]
     assert view['ipvs_timeouts'] is None and view['ip_forward'] is False and view['firewall'] is False
@@ -333,10 +333,10 @@ def test_view_of_a_basic_cluster():
 
 def test_view_links_and_heartbeat_settings():
     heartbeat = view_of(cluster_with(heartbeat={'link': 'mcast', 'mcast_group': '239.1.2.3', 'udpport': 695,
-                                                'auto_failback': False, 'ping_nodes': ['192.0.2.1'],
+                                                'auto_failback': False, 'ping_nodes': ['203.0.113.1'],
                                                 'logfacility': 'local5'}))['heartbeat']
     assert heartbeat['links'] == ['mcast eth0 239.1.2.3 695 1 0'] and heartbeat['firewall_sources'] == ['']
-    assert heartbeat['auto_failback'] == 'off' and heartbeat['ping_nodes'] == ['192.0.2.1']
+    assert heartbeat['auto_failback'] == 'off' and heartbeat['ping_nodes'] == ['203.0.113.1']
     assert heartbeat['logfacility'] == 'local5'
     assert view_of(cluster_with(heartbeat={'link': 'bcast'}, lvs_interface='ens3'))['heartbeat']['links'] == ['bcast ens3']
 
@@ -350,12 +350,12 @@ def test_view_node_names_and_preferred_node():
 
 def test_view_haresources_holds_each_vip_once_then_the_nat_inside_vip():
     services = [service(forwarding='nat'), service(name='tls', port=443, forwarding='nat'),
-                service(name='api', vip='192.0.2.101', vip_prefix=24, port=8080, forwarding='nat')]
+                service(name='api', vip='203.0.113.101', vip_prefix=24, port=8080, forwarding='nat')]
     view = view_of(cluster_with(services=services, lvs_nat={'inside_vip': '10.0.0.1', 'inside_interface': 'eth1'}))
-    assert view['haresources']['resources'] == ['lvs-ldirectord::ldirectord.cf', 'lvs-vip::192.0.2.100/32/eth0',
-                                                'lvs-vip::192.0.2.101/24/eth0', 'lvs-vip::10.0.0.1/24/eth1']
+    assert view['haresources']['resources'] == ['lvs-ldirectord::ldirectord.cf', 'lvs-vip::203.0.113.100/32/eth0',
+                                                'lvs-vip::203.0.113.101/24/eth0', 'lvs-vip::10.0.0.1/24/eth1']
     assert view['ip_forward'] is True
-    assert view['ldirectord']['virtuals'][0]['lines'][:2] == ['real=192.0.2.21:80 masq 1', 'real=192.0.2.22:80 masq 1']
+    assert view['ldirectord']['virtuals'][0]['lines'][:2] == ['real=203.0.113.21:80 masq 1', 'real=203.0.113.22:80 masq 1']
 
 
 def test_view_global_lines_follow_the_services_and_settings():
@@ -366,10 +366,10 @@ def test_view_global_lines_follow_the_services_and_settings():
     ld = view_of(cluster_with(ldirectord={'checktimeout': 9, 'checkinterval': 11, 'failurecount': 3, 'autoreload': True,
                                           'quiescent': True, 'logfile': '/var/log/lvs/ldirectord.log'},
                               lvs_notification_email=['ops@example.com'], lvs_notification_email_from='lvs@example.com',
-                              lvs_smtp_server='192.0.2.25'))['ldirectord']
+                              lvs_smtp_server='203.0.113.25'))['ldirectord']
     assert ld['global_lines'] == ['checktimeout=9', 'negotiatetimeout=9', 'checkinterval=11', 'failurecount=3', 'autoreload=yes',
                                   'quiescent=yes', 'readdquiescent=yes', 'logfile="/var/log/lvs/ldirectord.log"',
-                                  'emailalert="ops@example.com"', 'emailalertfrom=lvs@example.com', 'smtp=192.0.2.25']
+                                  'emailalert="ops@example.com"', 'emailalertfrom=lvs@example.com', 'smtp=203.0.113.25']
     assert ld['log_dir'] == '/var/log/lvs'
     assert view_of(cluster_with(ldirectord={'logfile': '/ldirectord.log'}))['ldirectord']['log_dir'] == '/'
 
@@ -398,8 +398,8 @@ def test_view_check_lines_per_type():
         'dns A': ({'type': 'dns', 'dns_name': 'www.example.com'},
                   ['checktype=negotiate', 'service=dns', 'checktimeout=3', 'negotiatetimeout=3', 'request="www.example.com"',
                    'receive="."']),
-        'dns PTR': ({'type': 'dns', 'dns_name': '1.2.0.192.in-addr.arpa', 'dns_type': 'PTR', 'expect': 'www.example.com'},
-                    ['checktype=negotiate', 'service=dns', 'checktimeout=3', 'negotiatetimeout=3', 'request="192.0.2.1"',
+        'dns PTR': ({'type': 'dns', 'dns_name': '1.113.0.203.in-addr.arpa', 'dns_type': 'PTR', 'expect': 'www.example.com'},
+                    ['checktype=negotiate', 'service=dns', 'checktimeout=3', 'negotiatetimeout=3', 'request="203.0.113.1"',
                      'receive="www\\.example\\.com"']),
     }
     for name, (health_check, want) in checks.items():
@@ -408,19 +408,19 @@ def test_view_check_lines_per_type():
 
 def test_view_service_options():
     lines = _lines({'type': 'tcp', 'port': 8081}, forwarding='tun', scheduler='sh', persistence_timeout=300,
-                   persistence_netmask='255.255.255.0', sorry_server={'address': '192.0.2.50'})
-    assert lines == ['real=192.0.2.21:80 ipip 1', 'real=192.0.2.22:80 ipip 1', 'fallback=192.0.2.50:80 ipip', 'servicename=www',
+                   persistence_netmask='255.255.255.0', sorry_server={'address': '203.0.113.50'})
+    assert lines == ['real=203.0.113.21:80 ipip 1', 'real=203.0.113.22:80 ipip 1', 'fallback=203.0.113.50:80 ipip', 'servicename=www',
                      'protocol=tcp', 'scheduler=sh', 'persistent=300', 'netmask=255.255.255.0', 'checktype=connect',
                      'checktimeout=3', 'checkport=8081']
     view = view_of(cluster_with(services=[service(port=None, fwmark=10, health_check={'type': 'http', 'port': 80, 'path': '/'},
                                                   sorry_server={'address': '127.0.0.1'})]))
     virtual = view['ldirectord']['virtuals'][0]
     assert virtual['virtual'] == '10'
-    assert virtual['lines'][:5] == ['real=192.0.2.21 gate 1', 'real=192.0.2.22 gate 1', 'fallback=127.0.0.1 gate',
+    assert virtual['lines'][:5] == ['real=203.0.113.21 gate 1', 'real=203.0.113.22 gate 1', 'fallback=127.0.0.1 gate',
                                     'servicename=www', 'protocol=fwm']
     assert virtual['lines'][-1] == 'checkport=80'
     weights = view_of(rs_extra={'rs1': {'lvs_weight': 0}, 'rs2': {'lvs_weights': {'www': 7}}})['ldirectord']['virtuals'][0]
-    assert weights['lines'][:2] == ['real=192.0.2.21:80 gate 0', 'real=192.0.2.22:80 gate 7']
+    assert weights['lines'][:2] == ['real=203.0.113.21:80 gate 0', 'real=203.0.113.22:80 gate 7']
     assert 'protocol=udp' in _lines({'type': 'dns', 'dns_name': 'example.com'}, port=53, protocol='udp')
 
 
@@ -439,10 +439,10 @@ def test_perl_literal_escapes_every_special_character():
 
 
 @pytest.mark.parametrize('name,request_', [
-    ('192.0.2.1', '192.0.2.1'), ('1.2.0.192.in-addr.arpa', '192.0.2.1'), ('1.2.0.192.IN-ADDR.ARPA.', '192.0.2.1'),
-    ('2.0.192.in-addr.arpa', '192.0.2'), ('10.in-addr.arpa', '10'),
+    ('203.0.113.1', '203.0.113.1'), ('1.113.0.203.in-addr.arpa', '203.0.113.1'), ('1.113.0.203.IN-ADDR.ARPA.', '203.0.113.1'),
+    ('113.0.203.in-addr.arpa', '203.0.113'), ('10.in-addr.arpa', '10'),
     ('1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa', '2001:db8::1'),
-    ('www.example.com', None), ('01.2.0.192.in-addr.arpa', None), ('in-addr.arpa', None), ('1.2.3.4.5.in-addr.arpa', None),
+    ('www.example.com', None), ('01.113.0.203.in-addr.arpa', None), ('in-addr.arpa', None), ('1.2.3.4.5.in-addr.arpa', None),
 ])
 def test_ptr_request(name, request_):
     assert hb.ptr_request(name) == request_
@@ -452,7 +452,7 @@ def test_every_value_the_view_prints_is_one_line():
     services = [service(health_check={'type': 'tcp', 'send': 'PING\\n', 'expect': 'a "b" {c} #d'}),
                 service(name='dns', port=53, protocol='udp', health_check={'type': 'dns', 'dns_name': 'example.com.'})]
     view = view_of(cluster_with(services=services, lvs_notification_email=['ops@example.com'],
-                                heartbeat={'ping_nodes': ['192.0.2.1']}))
+                                heartbeat={'ping_nodes': ['203.0.113.1']}))
     for line in _all_lines(view):
         assert '\n' not in line and '\r' not in line and '\t' not in line, line
     for virtual in view['ldirectord']['virtuals']:
@@ -515,7 +515,7 @@ def test_timeouts_drop_in_prints_integers_only():
 
 
 def test_haresources_arguments_are_checked_words():
-    services = [service(), service(name='api', vip='192.0.2.101', port=8080)]
+    services = [service(), service(name='api', vip='203.0.113.101', port=8080)]
     view = view_of(cluster_with(services=services, lvs_interface='eth0.100'))
     for resource in view['haresources']['resources'][1:]:
         assert re.fullmatch(r'lvs-vip::[0-9.]+/[0-9]{1,2}/[A-Za-z0-9_.-]{1,15}', resource), resource
