@@ -12,17 +12,21 @@ Python that release supports as a controller, and in it:
   sanity  ansible-test sanity --requirements on the built tarball, extracted at ansible_collections/lvs/cluster
   units   pytest tests/unit from this checkout with that release's ansible-core (as `make unit` runs them), but for
           tests/unit/awx, which needs the awx.awx collection of the `ansible` bundle
-  play    from an empty project directory with no ansible.cfg, the installed collection only:
-          ansible-playbook lvs.cluster.validate -i inventories/prod, lvs.cluster.site --tags lvs_validate, and
-          --syntax-check of every playbook the tarball ships, by FQCN. These plays contact no host: the validation
-          runs on the controller (validate_inventory has no connection, run_once + delegate_to localhost).
+  play    from a fresh project directory with no ansible.cfg of this repository: the tarball installed with
+          ansible-galaxy collection install, ansible-playbook lvs.cluster.site -i inventories/prod --tags lvs_validate,
+          and --syntax-check of every playbook the tarball ships, by FQCN (see play()). These plays contact no host:
+          the validation runs on the controller (validate_inventory has no connection, run_once + delegate_to
+          localhost), and they run in a network namespace with no interface up, where ssh would only be recorded.
 
 A release that cannot run here (no supported Python on the machine) is reported as such with the reason, and
-counts as a failure only with --strict. Usage:
+counts as a failure with --strict or under CI=true. Usage:
 
-  python3 tests/matrix/run.py                       # every release line, work in $TMPDIR/lvs-cluster-matrix
-  python3 tests/matrix/run.py --versions 2.16,2.20  # some of them
-  python3 tests/matrix/run.py --skip sanity         # leave out a step (build, sanity, units, play)
+  python3 tests/matrix/run.py                         # every release line, work in $TMPDIR/lvs-cluster-matrix
+  python3 tests/matrix/run.py --versions 2.16,2.20    # some of them (commas or spaces)
+  python3 tests/matrix/run.py --skip sanity           # leave out a step (build, sanity, units, play)
+
+tests/matrix/ci.py is the CI-sized part (build and play only, cached venvs, the lines meta/runtime.yml admits), run by
+`make matrix-ci` in `make test`; this script with sanity and units is the release job (`make matrix`, 1.5-2 h).
 
 It prints one line per step, then a table (release, Python, build, sanity, units, play, seconds) and writes it to
 <work>/matrix.json. The exit status is 0 when every release that can run here passed every step it ran.
@@ -46,17 +50,25 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
-# Controller Pythons of each release line (ansible-core's support matrix), newest first: the first one found here is used.
+# Every ansible-core release line this matrix knows: the exact release it installs (the newest of the line when last
+# bumped) and the line's controller Pythons (ansible-core's support matrix), newest first: the first one found is used.
+# tests/matrix/ci.py (make matrix-ci, part of make test) runs the lines of this table that meta/runtime.yml admits.
 RELEASES = {
-    '2.16': ('3.12', '3.11', '3.10'),
-    '2.17': ('3.12', '3.11', '3.10'),
-    '2.18': ('3.13', '3.12', '3.11'),
-    '2.19': ('3.13', '3.12', '3.11'),
-    '2.20': ('3.14', '3.13', '3.12'),
+    '2.16': {'core': '2.16.19', 'pythons': ('3.12', '3.11', '3.10')},
+    '2.17': {'core': '2.17.14', 'pythons': ('3.12', '3.11', '3.10')},
+    '2.18': {'core': '2.18.19', 'pythons': ('3.13', '3.12', '3.11')},
+    '2.19': {'core': '2.19.14', 'pythons': ('3.13', '3.12', '3.11')},
+    '2.20': {'core': '2.20.10', 'pythons': ('3.14', '3.13', '3.12')},
 }
+# ansible-core's own requirements, pinned for every line (resolvelib 1.0.1: 2.16 to 2.18 want <1.1.0, 2.19 and 2.20 >=0.8.0).
+CONSTRAINTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'constraints.txt')
 STEPS = ('build', 'sanity', 'units', 'play')
 # What tests/unit imports besides ansible-core (and PyYAML, Jinja2 that come with it).
 UNIT_EXTRA = ('pyroute2>=0.9.7', 'pytest>=8')
+
+
+def in_ci():
+    return os.environ.get('CI', '').lower() in ('true', '1', 'yes')
 
 
 def log(msg):
@@ -148,8 +160,112 @@ def summary_line(logfile):
     return lines[-1] if lines else 'see the log'
 
 
-def shipped_playbooks(tree):
-    return sorted(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(tree, 'playbooks', '*.yml')))
+def run_output(cmd, logfile, cwd=None, env=None, timeout=600):
+    """Like run(), and also return the output: (ok, text)."""
+    with open(logfile, 'a') as f:
+        f.write('\n$ %s   (cwd %s)\n' % (' '.join(cmd), cwd or os.getcwd()))
+    try:
+        res = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                             timeout=timeout)
+        out, rc = res.stdout, res.returncode
+    except subprocess.TimeoutExpired as exc:
+        out, rc = exc.output or '', None
+        if isinstance(out, bytes):
+            out = out.decode('utf-8', 'replace')
+    with open(logfile, 'a') as f:
+        f.write(out + ('TIMEOUT after %d s\n' % timeout if rc is None else 'exit %d\n' % rc))
+    return rc == 0, out
+
+
+def no_network_prefix():
+    """The prefix that runs a command in a network namespace of its own with no interface up (`unshare --net`, as
+    root): a play that tried to reach a host there fails as unreachable and sends nothing. None when it cannot be made."""
+    try:
+        ok = subprocess.run(['unshare', '--net', '--', 'true'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    except OSError:
+        ok = False
+    return ['unshare', '--net', '--'] if ok else None
+
+
+PLAYBOOK_PREFIX = 'lvs.cluster.'
+VALIDATE_TASK = 'Check every lvs_* variable of the inventory'
+RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
+
+
+def play(bin_, tarball, project, deps, logfile, env, report, inventory=None, require_no_network=False):
+    """The collection as a user runs it, from a fresh project directory with the tarball only:
+
+      install   ansible-galaxy collection install of the tarball into <project>/collections
+      validate  ansible-playbook lvs.cluster.site -i inventories/prod --tags lvs_validate
+      syntax    ansible-playbook --syntax-check of every playbook the tarball ships, by FQCN (one run; each alone on failure)
+
+    inventories/prod is the repository's example, with private addresses: the plays run in a network namespace of their
+    own with no interface up (unshare --net), with an ssh that only records that it was started, and the validation
+    passes only when the validation task ran, ssh never started and no host was unreachable: it contacts no host.
+    report(step, ok, seconds, detail) is called after each step; the return value is True when all passed."""
+    inventory = inventory or os.path.join(ROOT, 'inventories', 'prod')
+    shutil.rmtree(project, ignore_errors=True)
+    os.makedirs(project)
+    collections = os.path.join(project, 'collections')
+    ssh_log = os.path.join(project, 'ssh-started.txt')
+    ssh_stub = os.path.join(project, 'ssh-stub')
+    with open(ssh_stub, 'w') as f:
+        f.write('#!/bin/sh\necho "$*" >> "%s"\nexit 255\n' % ssh_log)
+    os.chmod(ssh_stub, 0o755)
+    penv = dict(env, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(p for p in (collections, deps) if p), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false',
+                ANSIBLE_CONFIG=os.path.join(project, 'ansible.cfg'), ANSIBLE_HOME=os.path.join(project, '.ansible'),
+                ANSIBLE_SSH_EXECUTABLE=ssh_stub, ANSIBLE_RETRY_FILES_ENABLED='false')
+    with open(penv['ANSIBLE_CONFIG'], 'w') as f:
+        f.write('[defaults]\ngathering = explicit\n')
+
+    t0 = time.time()
+    ok = run([os.path.join(bin_, 'ansible-galaxy'), 'collection', 'install', '--force', '--no-deps', '-p', collections, tarball],
+             logfile, cwd=project, env=penv)
+    installed = os.path.join(collections, 'ansible_collections', 'lvs', 'cluster')
+    names = sorted(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(installed, 'playbooks', '*.yml')))
+    ok = ok and 'site' in names
+    report('install', ok, time.time() - t0, '%s into a fresh project (%d playbooks)' % (os.path.basename(tarball), len(names)))
+    if not ok:
+        return False
+
+    prefix = no_network_prefix()
+    where = 'network namespace with no interface up' if prefix else 'NO network namespace (unshare --net needs root)'
+    all_ok = True
+    t0 = time.time()
+    if prefix is None and require_no_network:
+        ok, why = False, 'cannot make a network namespace (unshare --net): not run against inventories/prod'
+    else:
+        playbook = (prefix or []) + [os.path.join(bin_, 'ansible-playbook'), '-i', inventory]
+        ok, out = run_output(playbook + [PLAYBOOK_PREFIX + 'site', '--tags', 'lvs_validate'], logfile, cwd=project, env=penv)
+        recap = RECAP.findall(out)
+        problems = []
+        if not ok:
+            problems.append('exit non-zero')
+        if VALIDATE_TASK not in out:
+            problems.append('the validation task did not run')
+        if not recap or any(int(r[3]) or int(r[4]) for r in recap):
+            problems.append('a host unreachable or failed in the recap')
+        if os.path.exists(ssh_log):
+            problems.append('ssh was started')
+        ok = not problems
+        why = ('; '.join(problems) if problems else
+               'site --tags lvs_validate: the validation ran (recap: %s, none unreachable or failed), ssh never started, %s'
+               % (', '.join(r[0] for r in recap), where))
+    all_ok = all_ok and ok
+    report('validate', ok, time.time() - t0, why)
+
+    t0 = time.time()
+    playbook = (prefix or []) + [os.path.join(bin_, 'ansible-playbook'), '-i', inventory, '--syntax-check']
+    ok = run(playbook + [PLAYBOOK_PREFIX + n for n in names], logfile, cwd=project, env=penv)
+    if ok:
+        why = '%d playbooks by FQCN' % len(names)
+    else:
+        bad = [n for n in names if not run(playbook + [PLAYBOOK_PREFIX + n], logfile, cwd=project, env=penv)]
+        why = 'failed: %s' % ', '.join(PLAYBOOK_PREFIX + n for n in bad) if bad else 'failed together, passed one by one'
+        ok = False
+    all_ok = all_ok and ok
+    report('syntax', ok, time.time() - t0, why)
+    return all_ok
 
 
 def one_release(release, args, work):
@@ -157,7 +273,7 @@ def one_release(release, args, work):
     for step in STEPS:
         row[step] = 'skipped' if step in args.skip else 'not run'
     start = time.time()
-    pythons = RELEASES[release]
+    pythons = RELEASES[release]['pythons']
     python = pick_python(pythons)
     if not python:
         row['note'] = ('cannot run here: ansible-core %s needs Python %s as controller, and none of python%s is on this '
@@ -177,9 +293,10 @@ def one_release(release, args, work):
     log('== %s: venv with %s (log %s)' % (release, python, logfile))
     ok = (run([python, '-m', 'venv', venv], logfile)
           and run([os.path.join(bin_, 'pip'), 'install', '-q', '--upgrade', 'pip'], logfile, env=env)
-          and run([os.path.join(bin_, 'pip'), 'install', '-q', 'ansible-core==%s.*' % release] + list(UNIT_EXTRA), logfile, env=env))
+          and run([os.path.join(bin_, 'pip'), 'install', '-q', '-c', CONSTRAINTS, 'ansible-core==' + RELEASES[release]['core']]
+                  + list(UNIT_EXTRA), logfile, env=env))
     if not ok:
-        row['note'] = 'pip could not install ansible-core %s.* (see log)' % release
+        row['note'] = 'pip could not install ansible-core %s (see log)' % RELEASES[release]['core']
         row['build'] = 'failed'
         row['seconds'] = round(time.time() - start)
         return row
@@ -192,6 +309,7 @@ def one_release(release, args, work):
 
     out = os.path.join(base, 'dist')
     tree = os.path.join(base, 'collections', 'ansible_collections', 'lvs', 'cluster')
+    tarballs = []
     if 'build' not in args.skip:
         ok = run([os.path.join(bin_, 'ansible-galaxy'), 'collection', 'build', '--output-path', out, ROOT], logfile, env=env)
         tarballs = glob.glob(os.path.join(out, 'lvs-cluster-*.tar.gz'))
@@ -234,23 +352,15 @@ def one_release(release, args, work):
         if not have_tree:
             row['play'] = 'not run (no build)'
         else:
-            project = os.path.join(base, 'project')
-            os.makedirs(project)
-            inventory = os.path.join(ROOT, 'inventories', 'prod')
-            penv = dict(env, ANSIBLE_COLLECTIONS_PATH=os.path.join(base, 'collections'),
-                        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_CONFIG=os.path.join(project, 'ansible.cfg'))
-            with open(penv['ANSIBLE_CONFIG'], 'w') as f:
-                f.write('[defaults]\ngathering = explicit\n')
-            playbook = os.path.join(bin_, 'ansible-playbook')
-            checks = [[playbook, 'lvs.cluster.validate', '-i', inventory],
-                      [playbook, 'lvs.cluster.site', '-i', inventory, '--tags', 'lvs_validate']]
-            deps = args.deps_path
-            if deps:
-                penv['ANSIBLE_COLLECTIONS_PATH'] += os.pathsep + deps
-            checks += [[playbook, 'lvs.cluster.' + name, '-i', inventory, '--syntax-check'] for name in shipped_playbooks(tree)]
-            failed = [' '.join(c[1:2] + c[4:]) for c in checks if not run(c, logfile, cwd=project, env=penv, timeout=600)]
+            failed = []
+
+            def report(step, ok, seconds, detail):
+                log('   %s %-8s %-6s %5.1f s  %s' % (release, step, 'passed' if ok else 'FAILED', seconds, detail))
+                if not ok:
+                    failed.append('%s: %s' % (step, detail))
+
+            play(bin_, tarballs[0], os.path.join(base, 'project'), args.deps_path, logfile, env, report)
             row['play'] = 'passed' if not failed else 'failed: ' + '; '.join(failed)
-            log('   %s play: %s (%d checks)' % (release, row['play'], len(checks)))
     row['seconds'] = round(time.time() - start)
     return row
 
@@ -273,11 +383,12 @@ def main():
     parser.add_argument('--skip', default='', help='comma-separated steps to leave out: ' + ', '.join(STEPS))
     parser.add_argument('--deps-path', default=default_deps_path(),
                         help='a collections path holding ansible.posix and community.general (default: the .venv bundle)')
-    parser.add_argument('--strict', action='store_true', help='a release that cannot run here fails the matrix')
+    parser.add_argument('--strict', action='store_true', default=in_ci(),
+                        help='a release that cannot run here fails the matrix (default under CI=true)')
     args = parser.parse_args()
-    args.skip = set(s for s in args.skip.split(',') if s)
+    args.skip = set(s for s in re.split(r'[\s,]+', args.skip) if s)
     unknown = args.skip - set(STEPS)
-    versions = [v for v in args.versions.split(',') if v]
+    versions = [v for v in re.split(r'[\s,]+', args.versions) if v]
     if unknown or any(v not in RELEASES for v in versions):
         parser.error('unknown step or release: %s' % ', '.join(sorted(unknown | set(v for v in versions if v not in RELEASES))))
     os.makedirs(args.work, exist_ok=True)
