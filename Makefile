@@ -117,7 +117,7 @@ matrix: venv
 # The CI-sized matrix, part of make test (tests/matrix/ci.py): every ansible-core line that meta/runtime.yml's
 # requires_ansible admits, in its own venv from PyPI cached in ~/.cache/lvs-matrix (keyed by the exact pins): build,
 # the tarball installed in a fresh project, lvs.cluster.site --tags lvs_validate (contacts no host), --syntax-check of
-# every shipped playbook by FQCN. A line whose Python is missing fails. About 2.5 min cold, 15-60 s cached (docs/matrix.md).
+# every shipped playbook by FQCN. A line whose Python is missing fails. 1.5-3 min cold, 15-60 s cached (docs/matrix.md).
 .PHONY: matrix-ci
 matrix-ci: venv
 	python3 tests/matrix/ci.py $(if $(VERSIONS),--versions "$(VERSIONS)")

@@ -359,7 +359,7 @@ def one_release(release, args, work):
                 if not ok:
                     failed.append('%s: %s' % (step, detail))
 
-            play(bin_, tarballs[0], os.path.join(base, 'project'), args.deps_path, logfile, env, report)
+            play(bin_, tarballs[0], os.path.join(base, 'project'), args.deps_path, logfile, env, report, require_no_network=True)
             row['play'] = 'passed' if not failed else 'failed: ' + '; '.join(failed)
     row['seconds'] = round(time.time() - start)
     return row
