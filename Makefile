@@ -1,6 +1,6 @@
 # lvs.cluster: one entry point for set-up, the built-in lab and every test.
 #   make lab    the main job: build the lab VMs, deploy a real HA cluster with lvs.cluster.site (site.yml), run the seed's tests (section 11.6)
-#   make test   every test: lint, sanity, unit, render checks, container scenarios, the VM lab scenario
+#   make test   every test: lint, sanity, unit, render checks, the ansible-core matrix (make matrix-ci), container scenarios, the VM lab scenario
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -29,7 +29,7 @@ help:
 	@echo "make lab-faults the fault suite on the lab (partition, reboots, SIGKILL, flapping, bad push, stream across a failover)"
 	@echo "make test       all tests (lint, sanity, one pytest run: unit/integration/render/daemons, container and VM molecule scenarios)"
 	@echo "make deps       install system packages and the Python tooling into $(VENV)"
-	@echo "make lint | sanity | unit | render | daemons | pytest | ee | galaxy-importer | molecule-containers | molecule-lab | build | lab-down"
+	@echo "make lint | sanity | unit | render | daemons | pytest | ee | galaxy-importer | matrix-ci | matrix | molecule-containers | molecule-lab | build | lab-down"
 	@echo "make lab-seed   converge and the seed's three tests only (BACKEND=...)"
 
 ## ---- set-up ---------------------------------------------------------------------------------------------
