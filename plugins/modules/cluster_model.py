@@ -43,9 +43,24 @@ EXAMPLES = r"""
 
 RETURN = r"""
 cluster:
-  description: The resolved cluster this director belongs to (null on real servers).
+  description: The resolved cluster this director belongs to (null on real servers); its keys are described in C(docs/model.md).
   returned: always
   type: dict
+  contains:
+    failback:
+      description: Whether the first director takes the VIPs back when it returns, derived once from the backend's settings.
+      returned: on directors
+      type: dict
+      sample: {expected: true, delay_seconds: 0}
+      contains:
+        expected:
+          description: keepalived C(preempt), heartbeat C(auto_failback); false with piranha (pulse never fails back).
+          returned: on directors
+          type: bool
+        delay_seconds:
+          description: Seconds the backend waits on purpose before it takes the VIPs back (keepalived C(preempt_delay) with C(preempt), else 0).
+          returned: on directors
+          type: int
 me:
   description: This director's entry (address, role, priority, state, node_name, peers); null on real servers.
   returned: always

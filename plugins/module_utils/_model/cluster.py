@@ -97,6 +97,9 @@ def cluster_settings(chk, hv, host):
 
     for backend_module in BACKEND_MODULES.values():
         backend_module.settings(chk, hv, c, backend, host)
+    # whether the first director takes the VIPs back when it returns, and the seconds its backend waits on purpose
+    # first: one derived value that playbooks and tests read (each backend module owns its rule)
+    c['failback'] = BACKEND_MODULES[backend].failback(c) if backend else None
 
     services = hv.get('lvs_virtual_services')
     c['virtual_services'] = []

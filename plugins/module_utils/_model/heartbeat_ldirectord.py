@@ -434,6 +434,14 @@ def _ldirectord(cluster):
             'log_dir': (ld['logfile'].rsplit('/', 1)[0] or '/') if ld['logfile'].startswith('/') else None}
 
 
+def failback(cluster):
+    """Whether the first director takes the VIPs back when its heartbeat returns (the cluster view's ``failback``;
+    ha.cf's auto_failback): with auto_failback on, the node named in haresources (the primary) takes its resource
+    group back as soon as it has joined; off, the returning node stays standby. heartbeat has no delay of its own for
+    it (initdead only bounds the wait for a peer that is not heard at all)."""
+    return {'expected': bool(cluster['heartbeat']['auto_failback']), 'delay_seconds': 0}
+
+
 def _heartbeat(cluster, me):
     hb = cluster['heartbeat']
     iface = cluster['interface']
@@ -447,7 +455,7 @@ def _heartbeat(cluster, me):
     return {
         'udpport': hb['udpport'], 'logfacility': hb['logfacility'], 'keepalive': hb['keepalive'], 'warntime': hb['warntime'],
         'deadtime': hb['deadtime'], 'initdead': hb['initdead'], 'links': links,
-        'auto_failback': 'on' if hb['auto_failback'] else 'off',
+        'auto_failback': 'on' if failback(cluster)['expected'] else 'off',
         'nodes': [d['node_name'] for d in cluster['directors']],
         'peers': list(me['peers']),
         'ping_nodes': list(hb['ping_nodes']),

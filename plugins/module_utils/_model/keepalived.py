@@ -298,7 +298,7 @@ def _vip_entries(pairs, dev, first_index):
     return out
 
 
-def _instance(name, dev, ka, me, state, family, vips, other, tracked, track_scripts, notify, smtp_alert):
+def _instance(name, dev, ka, fb, me, state, family, vips, other, tracked, track_scripts, notify, smtp_alert):
     if not vips:
         # the model refuses this (cluster_rules); a view is never rendered with an empty virtual_ipaddress block
         raise ValueError('VRRP instance %s would have an empty virtual_ipaddress block (every VIP is of the other family)' % name)
@@ -314,8 +314,8 @@ def _instance(name, dev, ka, me, state, family, vips, other, tracked, track_scri
         'vrid': ka['vrid'],
         'priority': me['priority'],
         'advert_int': ka['advert_int'],
-        'nopreempt': not ka['preempt'],
-        'preempt_delay': ka['preempt_delay'] if ka['preempt'] and ka['preempt_delay'] else None,
+        'nopreempt': not fb['expected'],
+        'preempt_delay': fb['delay_seconds'] or None,
         'authentication': auth,
         # no peer (one director): no unicast block, or keepalived warns and falls back to multicast anyway
         'unicast_src_ip': me['address'] if ka['unicast'] and me['peers'] else None,
@@ -468,15 +468,30 @@ def router_id_of(cluster, host):
     return configured
 
 
+def failback(cluster):
+    """Whether the first director takes the VIPs back when its keepalived returns, and how many seconds keepalived
+    waits on purpose before it does (the cluster view's ``failback``; keepalived.conf's nopreempt / preempt_delay).
+
+    The primary has the highest priority (the model refuses a backup above it), so with preemption, keepalived's
+    default, a primary that starts again preempts the lower-priority master: at once when it starts as MASTER, else
+    when its master-down timer expires. preempt_delay holds that preemption back for its seconds after keepalived
+    starts (the way back after a restart, a reboot or a power cut). With nopreempt (preempt: false; every director
+    then starts as BACKUP) the director holding the VIPs keeps them."""
+    ka = cluster['keepalived']
+    preempt = bool(ka['preempt'])
+    return {'expected': preempt, 'delay_seconds': (ka['preempt_delay'] or 0) if preempt else 0}
+
+
 def view(cluster, me):
     """The plain data this backend's templates print for director ``me`` of ``cluster``."""
     ka = cluster['keepalived']
+    fb = failback(cluster)
     name = cluster['name']
     family = _family(me['address'])
     me = dict(me, family=family, peers=[str(p) for p in me.get('peers', [])])
     router_id = router_id_of(cluster, me['host'])
     # keepalived clears an initial MASTER state when nopreempt, preempt_delay or AH is used: BACKUP everywhere then
-    state = me['state'] if ka['preempt'] and not ka['preempt_delay'] and ka['auth_type'] != 'AH' else 'BACKUP'
+    state = me['state'] if fb['expected'] and not fb['delay_seconds'] and ka['auth_type'] != 'AH' else 'BACKUP'
     inside = _uses_inside(cluster)
     emails = list(cluster.get('notification_email') or [])
     smtp_alert = bool(emails)
@@ -501,7 +516,7 @@ def view(cluster, me):
     tracked = list(ka.get('track_interfaces') or [])
     track_names = [s['name'] for s in scripts]
     main_name = 'VI_%s' % name
-    instances = [_instance(main_name, cluster['interface'], ka, me, state, main_family, own, other, tracked, track_names,
+    instances = [_instance(main_name, cluster['interface'], ka, fb, me, state, main_family, own, other, tracked, track_names,
                            [] if inside else notify, smtp_alert)]
     sync_group = None
     if inside:
@@ -513,7 +528,7 @@ def view(cluster, me):
         inside_name = 'VI_%s_inside' % name
         # multicast VRRP follows the inside VIP's family; unicast keeps the directors' (the model refuses a mismatch)
         inside_family = family if ka['unicast'] else ifamily
-        instances.append(_instance(inside_name, nat.get('inside_interface') or 'eth1', ka, me, state, inside_family,
+        instances.append(_instance(inside_name, nat.get('inside_interface') or 'eth1', ka, fb, me, state, inside_family,
                                    pair if ifamily == inside_family else [], [] if ifamily == inside_family else pair,
                                    tracked, track_names, [], smtp_alert))
         sync_group = {'name': 'VG_%s' % name, 'instances': [main_name, inside_name], 'notify': notify}

@@ -290,6 +290,13 @@ def _quoted(text):
     return '"%s"' % text
 
 
+def failback(cluster):
+    """Whether the first director takes the VIPs back when its pulse returns (the cluster view's ``failback``): never.
+    pulse has no failback: a returning director that hears an active peer stays inactive (roles/director_piranha,
+    tasks/pulse.yml), whichever director lvs.cf names primary."""
+    return {'expected': False, 'delay_seconds': 0}
+
+
 def view(cluster, me):
     """The plain data lvs.cf.j2 prints. It depends on the cluster only (never on ``me``): both directors get the same
     file. ``global`` and each block's ``settings`` are ``[key, value]`` pairs in file order, values already in lvs.cf
