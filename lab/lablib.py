@@ -39,10 +39,12 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -61,6 +63,13 @@ OCTETS = {'dr1': 11, 'dr2': 12, 'rs1': 21, 'rs2': 22, 'rs3': 23}
 ALL_HOSTS = tuple(OCTETS)
 DEFAULT_HOSTS = ('dr1', 'dr2', 'rs1', 'rs2')
 BRIDGE = 'br0'
+# A fixed address for the bridge (the controller's side): a guest restored from its boot snapshot still has the
+# controller's MAC in its ARP cache, and must find it again.
+BRIDGE_MAC = '52:54:00:cb:71:01'
+# The name of the internal qcow2 snapshot of a freshly booted guest (LAB_SNAPSHOT, lab/README.md "Boot snapshots").
+SNAPSHOT = 'lvslab-booted'
+# A resumed guest's clock goes on from the snapshot's time; its RTC follows the host's clock (qemu's default).
+CLOCK_FROM_RTC = 'hwclock --hctosys --utc'
 SETTING = 'NET_PREFIX in lab/lablib.py and the files of the lab\'s address plan (lab/README.md, "Address plan")'
 HOLDER_NAME = 'lvslab-lock-holder'
 
@@ -164,6 +173,12 @@ class Lab:
         self.lock_timeout = int(env.get('LAB_LOCK_TIMEOUT') or 1800)
         self.default_hosts = tuple((env.get('LAB_HOSTS') or ' '.join(DEFAULT_HOSTS)).split())
         self.force = env.get('LAB_FORCE') == '1'
+        self.snapshots = env.get('LAB_SNAPSHOT', '1')
+        if self.snapshots not in ('0', '1'):
+            raise LabError("LAB_SNAPSHOT must be 1 (restore freshly booted guests from a saved boot) or 0 (always boot) "
+                           "(got '%s')" % self.snapshots)
+        self.snapshots = self.snapshots == '1'
+        self._qemu_version = None
         if self.accel not in ('auto', 'tcg', 'kvm'):
             raise LabError("LAB_ACCEL must be auto, tcg or kvm (got '%s')" % self.accel)
 
@@ -362,8 +377,8 @@ class Lab:
         ns = ['ip', '-n', self.netns]
         subprocess.run(ns + ['link', 'set', 'lo', 'up'], check=True)
         if subprocess.run(ns + ['link', 'show', BRIDGE], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode:
-            subprocess.run(ns + ['link', 'add', BRIDGE, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0'],
-                           check=True)
+            subprocess.run(ns + ['link', 'add', BRIDGE, 'address', BRIDGE_MAC, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0',
+                                 'mcast_snooping', '0'], check=True)
         subprocess.run(ns + ['address', 'replace', CONTROLLER + '/24', 'dev', BRIDGE], check=True)
         subprocess.run(ns + ['link', 'set', BRIDGE, 'up'], check=True)
 
@@ -454,35 +469,119 @@ class Lab:
         return ['-accel', 'tcg,thread=multi', '-cpu', self.cpu or 'max']
 
     def _boot_guest(self, host, img, fresh):
+        """Start a guest's qemu. fresh: on a new overlay, restored from the guest's boot snapshot when one is cached
+        (LAB_SNAPSHOT=1); otherwise (a power cut's start) booted from its disk as it is. Returns the snapshot file to
+        save once the guest answers SSH (fresh, booted, none cached yet), or None."""
         overlay = self.path(host + '.qcow2')
-        if fresh or not os.path.exists(overlay):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(overlay)
-            subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-o',
-                            'backing_file=%s,backing_fmt=raw' % os.path.join(img, 'rootfs.raw'), overlay], check=True)
         accel = self._accel_args(img)
-        self._tap_up(host)
         machine_id = hashlib.md5(('lvs-cluster-lab-' + host).encode()).hexdigest()  # nosec: an id, not a secret
         cmdline = ('root=/dev/vda rw console=ttyS0,115200 net.ifnames=0 biosdevname=0 fsck.mode=skip mitigations=off quiet '
                    'loglevel=3 systemd.show_status=auto tsc=reliable no_timer_check panic=5 systemd.hostname=%s '
                    'systemd.machine_id=%s lvslab.ip=%s/24 lvslab.gw=%s' % (host, machine_id, address(host), CONTROLLER))
+        mac = '52:54:00:cb:71:%02x' % OCTETS[host]
+        # what a saved boot depends on besides the image (the snapshot lives in the image's directory)
+        machine = ['-machine', 'pc'] + accel + ['-smp', '1', '-m', str(self.mem), '-device', 'vmgenid']
+        snapshot, to_save, restore = None, None, False
+        if fresh:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(overlay)
+            if self.snapshots:
+                key = hashlib.sha256(json.dumps([host, machine, cmdline, mac, self.qemu_version()]).encode()).hexdigest()[:16]
+                snapshot = os.path.join(img, 'booted-%s-%s.qcow2' % (host, key))
+                restore = os.path.exists(snapshot)
+            if restore:
+                subprocess.run(['cp', '--sparse=always', snapshot, overlay], check=True)
+            else:
+                subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-o',
+                                'backing_file=%s,backing_fmt=raw' % os.path.join(img, 'rootfs.raw'), overlay], check=True)
+                to_save = snapshot
+        elif not os.path.exists(overlay):  # started without an earlier up: a new disk, booted
+            subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-o',
+                            'backing_file=%s,backing_fmt=raw' % os.path.join(img, 'rootfs.raw'), overlay], check=True)
+        self._tap_up(host)
         for suffix in ('.pid', '.serial', '.qmp'):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path(host + suffix))
         if os.path.exists(self.path(host + '.console.log')):
             os.replace(self.path(host + '.console.log'), self.path(host + '.console.log.prev'))
         subprocess.run(self.in_ns([
-            'qemu-system-x86_64', '-name', 'lvslab-' + host, '-machine', 'pc'] + accel + [
-            '-smp', '1', '-m', str(self.mem), '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
+            'qemu-system-x86_64', '-name', 'lvslab-' + host] + machine + [
+            '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
             '-kernel', os.path.join(img, 'vmlinuz'), '-initrd', os.path.join(img, 'initrd.img'), '-append', cmdline,
             '-drive', 'file=%s,if=virtio,format=qcow2,cache=writeback,discard=unmap' % overlay,
             '-netdev', 'tap,id=n0,ifname=tap-%s,script=no,downscript=no' % host,
-            '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:cb:71:%02x' % OCTETS[host], '-device', 'virtio-rng-pci',
+            '-device', 'virtio-net-pci,netdev=n0,mac=%s' % mac, '-device', 'virtio-rng-pci',
             '-chardev', 'socket,id=con0,path=%s,server=on,wait=off,logfile=%s' % (self.path(host + '.serial'), self.path(host + '.console.log')),
             '-serial', 'chardev:con0', '-qmp', 'unix:%s,server=on,wait=off' % self.path(host + '.qmp'),
-            '-daemonize', '-pidfile', self.path(host + '.pid')]), check=True, stdin=subprocess.DEVNULL)
+            '-daemonize', '-pidfile', self.path(host + '.pid')] + (['-loadvm', SNAPSHOT] if restore else [])),
+            check=True, stdin=subprocess.DEVNULL)
         if not self.guest_pid(host):
             raise LabError('qemu for %s did not start' % host)
+        if restore:
+            log('guest %s: restored from its boot snapshot %s' % (host, snapshot))
+        return to_save
+
+    def qemu_version(self):
+        if self._qemu_version is None:
+            self._qemu_version = subprocess.run(['qemu-system-x86_64', '--version'], stdout=subprocess.PIPE, universal_newlines=True,
+                                                check=True).stdout.splitlines()[0]
+        return self._qemu_version
+
+    def qmp(self, host, commands, timeout=300):
+        """Run QMP commands ({'execute': ..., 'arguments': ...}) on a guest's qemu; the list of their returns."""
+        out = []
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(self.path(host + '.qmp'))
+            stream = sock.makefile('rwb')
+            stream.readline()  # the greeting
+            for command in [{'execute': 'qmp_capabilities'}] + list(commands):
+                stream.write(json.dumps(command).encode() + b'\n')
+                stream.flush()
+                while True:
+                    line = stream.readline()
+                    if not line:
+                        raise LabError('qemu of %s closed its QMP socket during %s' % (host, command['execute']))
+                    answer = json.loads(line)
+                    if 'error' in answer:
+                        raise LabError('qemu of %s: %s failed: %s' % (host, command['execute'], answer['error'].get('desc')))
+                    if 'return' in answer:
+                        out.append(answer['return'])
+                        break
+        return out[1:]
+
+    def _save_snapshot(self, host, snapshot):
+        """Keep a freshly booted guest (SSH up, nothing else done) as SNAPSHOT in a copy of its overlay, for the next
+        fresh boot of the same guest on the same image; the guest runs on afterwards."""
+        t0 = time.monotonic()
+        self.ssh(host, 'sync && echo 3 > /proc/sys/vm/drop_caches', check=True, timeout=120)  # a smaller memory image
+        tmp = '%s.tmp-%d' % (snapshot, os.getpid())
+        self.qmp(host, [{'execute': 'stop'}])
+        try:
+            said = self.qmp(host, [{'execute': 'human-monitor-command', 'arguments': {'command-line': 'savevm ' + SNAPSHOT}}])[0]
+            if said.strip():
+                raise LabError('qemu of %s: savevm: %s' % (host, said.strip()))
+            subprocess.run(['cp', '--sparse=always', self.path(host + '.qcow2'), tmp], check=True)
+            for name in os.listdir(os.path.dirname(snapshot)):  # an older key of this guest (memory, qemu, ...)
+                if name.startswith('booted-%s-' % host) and name.endswith('.qcow2'):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(os.path.dirname(snapshot), name))
+            os.replace(tmp, snapshot)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            self.qmp(host, [{'execute': 'cont'}])
+        log('guest %s: boot snapshot saved in %ds (%d MiB): %s' % (host, _elapsed(t0), os.path.getsize(snapshot) >> 20, snapshot))
+
+    def _save_snapshots(self, to_save):
+        """Save the boot snapshots of guests just booted (in parallel); the pause leaves their clock behind: set it."""
+        def one(host):
+            self._save_snapshot(host, to_save[host])
+            self.ssh(host, CLOCK_FROM_RTC, check=True, timeout=60)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(to_save)) as pool:
+            for future in [pool.submit(one, h) for h in to_save]:
+                future.result()
 
     def console_tail(self, host, lines=25):
         """The last lines of a guest's serial console log, without colour codes (for failure messages)."""
@@ -491,10 +590,11 @@ class Lab:
             return '(no console log)'
         return '\n'.join(re.sub(r'\x1b\[[0-9;]*[a-zA-Z]', '', line).replace('\r', '') for line in text.splitlines()[-lines:])
 
-    def ssh_ok(self, host):
-        return self._ns_run(['timeout', '20', 'ssh', '-F', self.path('ssh_config'), '-o', 'ConnectTimeout=5', host, 'true'], check=False) == 0
+    def ssh_ok(self, host, command='true'):
+        return self._ns_run(['timeout', '20', 'ssh', '-F', self.path('ssh_config'), '-o', 'ConnectTimeout=5', host, command], check=False) == 0
 
-    def _wait_ssh(self, t0, hosts):
+    def _wait_ssh(self, t0, hosts, restored=()):
+        """restored: guests resumed from a boot snapshot, whose first SSH command also sets their clock."""
         """Wait until every given guest answers SSH (in parallel); on a timeout or a dead qemu show its console and fail."""
         deadline, stop = t0 + self.boot_timeout, threading.Event()
 
@@ -503,7 +603,7 @@ class Lab:
                 if not self.guest_pid(host):
                     log('guest %s: qemu exited during boot' % host)
                     return False
-                if self.ssh_ok(host):
+                if self.ssh_ok(host, CLOCK_FROM_RTC if host in restored else 'true'):
                     log('guest %s: SSH ready after %ds' % (host, _elapsed(t0)))
                     return True
                 if time.monotonic() >= deadline:
@@ -578,12 +678,24 @@ class Lab:
             for host in hosts:
                 if self.guest_pid(host):
                     log('guest %s already running' % host)
-                    continue
-                self._boot_guest(host, img, True)
-                started.append(host)
+            booting = [h for h in hosts if not self.guest_pid(h)]
+            self._accel_args(img)  # the KVM probe, once, before the guests start side by side
+            to_save = {}
+            if booting:
+                with concurrent.futures.ThreadPoolExecutor(max_workers=len(booting)) as pool:
+                    futures = [(h, pool.submit(self._boot_guest, h, img, True)) for h in booting]
+                concurrent.futures.wait([f for dummy, f in futures])
+                started.extend(h for h in booting if self.guest_pid(h))
+                for host, future in futures:
+                    snapshot = future.result()  # the first error, after every guest that started is in `started`
+                    if snapshot:
+                        to_save[host] = snapshot
             log('booting %s (accel %s, %d MiB, 1 vCPU each); waiting up to %ds for SSH'
                 % (' '.join(started) or 'nothing', self.accel, self.mem, self.boot_timeout))
-            self._wait_ssh(t0, hosts)
+            restored = [h for h in started if self.snapshots and h not in to_save]
+            self._wait_ssh(t0, hosts, restored)
+            if to_save:
+                self._save_snapshots(to_save)
         except BaseException as e:
             log('up failed (%s): cleaning up' % (e or type(e).__name__))
             if created_ns:

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import functools
 import importlib.util
 import io
 import json
@@ -28,6 +29,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 BUILD_IMAGE = os.path.join(REPO, 'lab', 'build-image.sh')
 CLIENT = os.path.join(REPO, 'lab', 'client.py')
 BIN = os.path.dirname(sys.executable)
+COLLECTIONS = os.path.join(REPO, 'collections')  # collections/ansible_collections/lvs/cluster -> this checkout
 if os.path.join(REPO, 'lab') not in sys.path:
     sys.path.insert(0, os.path.join(REPO, 'lab'))
 import lablib  # noqa: E402  pylint: disable=wrong-import-position,import-error
@@ -224,3 +226,42 @@ class Timer(object):
     def __exit__(self, *exc):
         self.seconds = int(round(time.time() - self.t0))
         return False
+
+
+def _collection_importable():
+    """Make ``ansible_collections.lvs.cluster`` (this checkout, through collections/) importable, as tests/unit does."""
+    if COLLECTIONS not in sys.path:
+        sys.path.insert(0, COLLECTIONS)
+    import ansible_collections  # pylint: disable=import-outside-toplevel
+    extra = os.path.join(COLLECTIONS, 'ansible_collections')
+    if extra not in list(ansible_collections.__path__):
+        ansible_collections.__path__.append(extra)
+
+
+@functools.lru_cache(maxsize=None)
+def lab_cluster(backend_name):
+    """What the fault tests need of the lab's cluster (no secrets): its primary and the model's ``cluster.failback``,
+    resolved here on the controller as lvs.cluster.cluster_model resolves it for the lab's playbooks: inventories/lab
+    read by Ansible's own inventory and variables with lab_backend=BACKEND_NAME, the model built by the collection."""
+    _collection_importable()
+    # pylint: disable=import-outside-toplevel
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.hostvars import HostVars
+    from ansible.vars.manager import VariableManager
+    from ansible_collections.lvs.cluster.plugins.plugin_utils._inventory import resolve
+
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[os.path.join(REPO, 'inventories', 'lab')])
+    # what `-e lab_backend=...` gives the lab's playbooks (group_vars/web_directors.yml reads it): nothing else in the
+    # lab inventory sets lab_backend, so group all's own variables are enough (and leave this process's state alone)
+    inventory.groups['all'].set_variable('lab_backend', backend_name)
+    variables = VariableManager(loader=loader, inventory=inventory)
+    HostVars(inventory, variables, loader)  # a play's hostvars: the model reads every director and real server
+    host = sorted(h.name for h in inventory.groups['lvs_directors'].get_hosts())[0]
+    result = resolve(variables.get_vars(host=inventory.get_host(host)), host)[0]
+    if result['errors']:
+        raise AssertionError('the lab inventory is invalid for %s:\n%s' % (backend_name, '\n'.join(result['errors'])))
+    if result['cluster']['backend'] != backend_name:
+        raise AssertionError('lab_backend=%s resolved to backend %s' % (backend_name, result['cluster']['backend']))
+    return {'primary': result['cluster']['primary']['host'], 'failback': dict(result['cluster']['failback'])}

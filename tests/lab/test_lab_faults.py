@@ -26,16 +26,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import functools
 import json
 import os
 import re
-import sys
 import time
 
 import pytest
 
-from lab_adapter import REPO
+from lab_adapter import lab_cluster
 from test_lab import DIRECTORS, HOSTS, LAB, PORT, REALSERVERS, VIP, one_holder
 
 pytestmark = [pytest.mark.lab, pytest.mark.faults]
@@ -49,7 +47,6 @@ RETURN_MAX = 120         # rebooted / restarted director -> VIP where the config
 RESTART_MAX = 60         # SIGKILLed daemon active again (s)
 FLAP_CYCLES, FLAP_DOWN, FLAP_UP = 4, 3, 6
 STREAM = {'path': '/lab-stream.bin', 'bytes': 12 * 1024 * 1024, 'rate': 8, 'chunk': 65536}  # 512 KiB/s: 24 s
-COLLECTIONS = os.path.join(REPO, 'collections')  # collections/ansible_collections/lvs/cluster -> this checkout
 
 # What each backend runs on a director: the HA daemon (failover), the processes to SIGKILL, the units that must be
 # active, the escape-hatch variable whose bad line the daemon's own parser refuses, whether every director keeps the
@@ -72,45 +69,6 @@ ROWS = []
 
 def backend(lab):
     return BACKEND[lab.backend]
-
-
-def _collection_importable():
-    """Make ``ansible_collections.lvs.cluster`` (this checkout, through collections/) importable, as tests/unit does."""
-    if COLLECTIONS not in sys.path:
-        sys.path.insert(0, COLLECTIONS)
-    import ansible_collections  # pylint: disable=import-outside-toplevel
-    extra = os.path.join(COLLECTIONS, 'ansible_collections')
-    if extra not in list(ansible_collections.__path__):
-        ansible_collections.__path__.append(extra)
-
-
-@functools.lru_cache(maxsize=None)
-def lab_cluster(backend_name):
-    """What the fault tests need of the lab's cluster (no secrets): its primary and the model's ``cluster.failback``,
-    resolved here on the controller as lvs.cluster.cluster_model resolves it for the lab's playbooks: inventories/lab
-    read by Ansible's own inventory and variables with lab_backend=BACKEND_NAME, the model built by the collection."""
-    _collection_importable()
-    # pylint: disable=import-outside-toplevel
-    from ansible.inventory.manager import InventoryManager
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.vars.hostvars import HostVars
-    from ansible.vars.manager import VariableManager
-    from ansible_collections.lvs.cluster.plugins.plugin_utils._inventory import resolve
-
-    loader = DataLoader()
-    inventory = InventoryManager(loader=loader, sources=[os.path.join(REPO, 'inventories', 'lab')])
-    # what `-e lab_backend=...` gives the lab's playbooks (group_vars/web_directors.yml reads it): nothing else in the
-    # lab inventory sets lab_backend, so group all's own variables are enough (and leave this process's state alone)
-    inventory.groups['all'].set_variable('lab_backend', backend_name)
-    variables = VariableManager(loader=loader, inventory=inventory)
-    HostVars(inventory, variables, loader)  # a play's hostvars: the model reads every director and real server
-    host = DIRECTORS[0]
-    result = resolve(variables.get_vars(host=inventory.get_host(host)), host)[0]
-    if result['errors']:
-        raise AssertionError('the lab inventory is invalid for %s:\n%s' % (backend_name, '\n'.join(result['errors'])))
-    if result['cluster']['backend'] != backend_name:
-        raise AssertionError('lab_backend=%s resolved to backend %s' % (backend_name, result['cluster']['backend']))
-    return {'primary': result['cluster']['primary']['host'], 'failback': dict(result['cluster']['failback'])}
 
 
 def record(report, fault, res, holders, heal, ok, note=''):

@@ -11,10 +11,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import importlib.util
 import os
 import re
-import sys
 
 import pytest
 
@@ -115,29 +113,3 @@ def test_docs_resolved_view_lists_every_cluster_key():
         documented.update(re.findall(r'(?:^ {2}| {2})([a-z_0-9]+):', line))
     assert documented == set(build('keepalived').director_view('dr1')[0])
     assert 'failback: {expected:' in block and '| keepalived | `lvs_keepalived.preempt`' in section
-
-
-@pytest.fixture(scope='module')
-def lab_faults(request):
-    """tests/lab/test_lab_faults.py, imported as the lab run imports it (nothing of the lab is started). Its stage
-    markers are those tests/lab/conftest.py registers (--strict-markers), which a run of tests/unit alone never loads."""
-    here = os.path.join(ROOT, 'tests', 'lab')
-    if here not in sys.path:
-        sys.path.insert(0, here)
-    known = set(line.split(':', 1)[0].strip() for line in request.config.getini('markers'))
-    spec = importlib.util.spec_from_file_location('lvs_lab_conftest', os.path.join(here, 'conftest.py'))
-    lab_conftest = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(lab_conftest)
-    if not set(lab_conftest.MARKERS) <= known:
-        lab_conftest.pytest_configure(request.config)
-    import test_lab_faults  # pylint: disable=import-outside-toplevel,import-error
-    return test_lab_faults
-
-
-@pytest.mark.parametrize('backend, expected', [('keepalived', True), ('heartbeat_ldirectord', False), ('piranha', False)])
-def test_lab_fault_tests_read_the_models_failback(lab_faults, backend, expected):
-    """The lab's fault tests resolve inventories/lab (lab_backend=BACKEND) with Ansible's inventory and the model, as
-    cluster_model does for the lab's playbooks: keepalived preempts, heartbeat's auto_failback is off, pulse never
-    fails back."""
-    cluster = lab_faults.lab_cluster(backend)
-    assert cluster == {'primary': 'dr1', 'failback': {'expected': expected, 'delay_seconds': 0}}
