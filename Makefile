@@ -1,6 +1,7 @@
 # lvs.cluster: one entry point for set-up, the built-in lab and every test.
 #   make lab    the main job: build the lab VMs, deploy a real HA cluster with lvs.cluster.site (site.yml), run the seed's tests (section 11.6)
 #   make test   every test: lint, sanity, unit, render checks, the ansible-core matrix (make matrix-ci), container scenarios, the VM lab scenario
+#               (four chains side by side: see the test target)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -88,9 +89,14 @@ render: deps
 pytest: deps
 	CI=$${CI:-true} pytest -q -m "unit or integration or render or daemons or dist"
 
-# Every container scenario (podman): all molecule scenarios but the VM lab's.
+# Every container scenario (podman): all molecule scenarios but the VM lab's; molecule-<scenario> runs one.
 molecule-containers: deps
 	molecule test --all --exclude lab
+
+CONTAINER_SCENARIOS := director_keepalived director_heartbeat_ldirectord director_piranha realserver_dr
+.PHONY: $(addprefix molecule-,$(CONTAINER_SCENARIOS))
+$(addprefix molecule-,$(CONTAINER_SCENARIOS)): molecule-%: deps
+	molecule test -s $*
 
 molecule-lab: deps
 	flock /run/lvs-lab.lock molecule test -s lab
@@ -102,12 +108,35 @@ molecule: molecule-containers molecule-lab
 daemons: deps
 	CI=$${CI:-true} pytest -q -m daemons
 
-# The lab part: molecule's lab scenario (keepalived: converge under ssh, verify with the lab's seed tests under mitogen)
-# and the seed's three tests with piranha (built from the piranha sources, under mitogen).
-test: deps lint sanity pytest molecule-containers molecule-lab
-	$(MAKE) --no-print-directory matrix-ci
-	$(MAKE) --no-print-directory lab-seed BACKEND=piranha
-	@echo "make test: all passed"
+# make test runs four chains side by side, each one step after the other, its lines prefixed with its name:
+#   [static]     lint, sanity, matrix-ci, then the molecule scenarios director_keepalived and realserver_dr
+#   [pytest]     pytest (one summary)
+#   [molecule]   the molecule scenarios director_heartbeat_ldirectord and director_piranha
+#   [lab]        molecule-lab (keepalived: converge under ssh, verify with the lab's seed tests under mitogen), then the
+#                seed's three tests with piranha (built from the piranha sources, under mitogen): make lab-seed BACKEND=piranha
+# Most of each chain waits (VM guests, containers, subprocesses, downloads), so on two cores they overlap well; the
+# other chains run at a lower priority (nice 5) than the lab, whose guests' timings are measured. Each chain's time is
+# printed at its end; a failing chain fails make test once the others have finished. TEST_JOBS=1: one after the other.
+TEST_JOBS ?= 4
+TEST_CHAINS := test-static test-pytest test-molecule test-lab
+define run_chain
+	@s=$$(date +%s); rc=0; { $(2); } 2>&1 | sed -u 's/^/[$(1)] /' || rc=$$?; \
+	echo "[$(1)] chain finished: rc $$rc in $$(( $$(date +%s) - s )) s"; exit $$rc
+endef
+SUBMAKE := $(MAKE) --no-print-directory -j1
+.PHONY: $(TEST_CHAINS)
+test-static:
+	$(call run_chain,static,nice -n 5 $(SUBMAKE) lint sanity matrix-ci molecule-director_keepalived molecule-realserver_dr)
+test-pytest:
+	$(call run_chain,pytest,nice -n 5 $(SUBMAKE) pytest)
+test-molecule:
+	$(call run_chain,molecule,nice -n 5 $(SUBMAKE) molecule-director_heartbeat_ldirectord molecule-director_piranha)
+test-lab:
+	$(call run_chain,lab,$(SUBMAKE) molecule-lab && $(SUBMAKE) lab-seed BACKEND=piranha)
+
+test: deps
+	@s=$$(date +%s); $(MAKE) --no-print-directory -k -j$(TEST_JOBS) $(TEST_CHAINS); \
+	echo "make test: all passed in $$(( $$(date +%s) - s )) s"
 
 # The ansible-core version matrix (own venvs from PyPI: build, sanity, unit tests, the validation play per release;
 # 1.5-2 h with sanity: a release job, not part of make test; VERSIONS="2.19 2.20" to choose). See docs/matrix.md.
