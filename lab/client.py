@@ -52,7 +52,7 @@ client_probe = _load_probe()
 
 
 def server_of(page):
-    """'This is real server2' -> 'rs2' (the lab's pages, lab/webservers.yml); any other page as it is."""
+    """'This is real server2' -> 'rs2' (the lab's pages, lab/lablib.py PAGES); any other page as it is."""
     head, sep, num = page.rpartition('server')
     return 'rs' + num if sep and head.endswith('real ') and num.isdigit() else page
 

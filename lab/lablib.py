@@ -62,6 +62,10 @@ CONTROLLER = NET_PREFIX + '.1'
 OCTETS = {'dr1': 11, 'dr2': 12, 'rs1': 21, 'rs2': 22, 'rs3': 23}
 ALL_HOSTS = tuple(OCTETS)
 DEFAULT_HOSTS = ('dr1', 'dr2', 'rs1', 'rs2')
+# The real servers' test pages (the seed, section 11.6.2): rsN boots with lvslab.page=N on its kernel command line and
+# serves "This is real serverN" with nginx from boot (lab/image/overlay: lvslab-boot writes it, nginx's drop-in starts
+# nginx only there), as a real server runs its application before lvs.cluster prepares it.
+PAGES = {'rs1': 1, 'rs2': 2, 'rs3': 3}
 BRIDGE = 'br0'
 # A fixed address for the bridge (the controller's side): a guest restored from its boot snapshot still has the
 # controller's MAC in its ARP cache, and must find it again.
@@ -478,6 +482,8 @@ class Lab:
         cmdline = ('root=/dev/vda rw console=ttyS0,115200 net.ifnames=0 biosdevname=0 fsck.mode=skip mitigations=off quiet '
                    'loglevel=3 systemd.show_status=auto tsc=reliable no_timer_check panic=5 systemd.hostname=%s '
                    'systemd.machine_id=%s lvslab.ip=%s/24 lvslab.gw=%s' % (host, machine_id, address(host), CONTROLLER))
+        if host in PAGES:
+            cmdline += ' lvslab.page=%d' % PAGES[host]
         mac = '52:54:00:cb:71:%02x' % OCTETS[host]
         # what a saved boot depends on besides the image (the snapshot lives in the image's directory)
         machine = ['-machine', 'pc'] + accel + ['-smp', '1', '-m', str(self.mem), '-device', 'vmgenid']

@@ -147,10 +147,20 @@ def test_the_roles_packages_are_installed(booted):
     guest('dr1', 'dpkg-query -W keepalived ipvsadm heartbeat ldirectord nginx-light python3-apt && command -v keepalived ipvsadm ldirectord')
 
 
-@pytest.mark.parametrize('unit', ['keepalived', 'heartbeat', 'ldirectord', 'nginx'])
+@pytest.mark.parametrize('unit', ['keepalived', 'heartbeat', 'ldirectord'])
 def test_the_roles_units_are_neither_enabled_nor_running(booted, unit):
     out = guest('dr1', 'systemctl is-enabled %s.service || true; systemctl is-active %s.service || true' % (unit, unit))
     assert out.split()[0] == 'disabled' and out.split()[1] != 'active', out
+
+
+@pytest.mark.parametrize('host', GUESTS)
+def test_only_the_real_servers_serve_their_page_from_boot(booted, host):
+    out = guest(host, 'systemctl is-active nginx.service || true; curl -s --max-time 5 http://127.0.0.1/ || true')
+    state, dummy, page = out.partition('\n')
+    if host in lablib.PAGES:
+        assert state == 'active' and page.strip() == 'This is real server%d' % lablib.PAGES[host], out
+    else:
+        assert state != 'active' and not page.strip(), out
 
 
 @pytest.mark.parametrize('host', GUESTS)

@@ -53,7 +53,6 @@ mmdebstrap --mode=root --variant=apt --format=directory \
     --dpkgopt='path-exclude=/usr/share/info/*' \
     --include="$INCLUDE" \
     --skip=essential/unlink \
-    --skip=cleanup/apt/lists \
     --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
     --setup-hook="sync-in '$DEBS' /var/cache/apt/archives/" \
     --setup-hook="cp -a '$RECIPE_DIR/initramfs/.' \"\$1/\"" \
@@ -88,10 +87,13 @@ PYROUTE2=$(chroot "$ROOT" python3 -c 'import pyroute2; print(pyroute2.__version_
 
 # Units: the roles enable the daemons they manage; nothing of the cluster starts by itself. Units for hardware and
 # features the guests lack are masked (each costs seconds of boot under TCG).
-# nginx is there for the lab's real servers (playbooks/lab_webservers.yml writes their page and starts it).
+# nginx is the lab real servers' web application, running from boot as an application would before lvs.cluster
+# prepares its host: enabled, started only with lvslab.page=N on the kernel command line (the real servers; the
+# drop-in overlay/etc/systemd/system/nginx.service.d/lvslab.conf), serving the page lvslab-boot writes.
 # ipvsadm (rule restore at boot) and logd (heartbeat's log daemon) are sysv/LSB units the roles may enable too.
-chroot "$ROOT" systemctl disable --quiet keepalived.service heartbeat.service ldirectord.service nginx.service \
+chroot "$ROOT" systemctl disable --quiet keepalived.service heartbeat.service ldirectord.service \
     ipvsadm.service logd.service systemd-pstore.service 2> /dev/null
+chroot "$ROOT" systemctl enable --quiet nginx.service
 chroot "$ROOT" systemctl enable --quiet lvslab-boot.service
 for unit in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer e2scrub_reap.service \
     fstrim.timer man-db.timer getty@tty1.service getty-static.service systemd-networkd-wait-online.service \
@@ -103,10 +105,13 @@ done
 mkdir -p "$ROOT/run/sshd"
 chroot "$ROOT" /usr/sbin/sshd -t || die "sshd -t fails on the image's sshd configuration"
 rmdir "$ROOT/run/sshd"
-for unit in keepalived heartbeat ldirectord nginx ipvsadm logd; do
+for unit in keepalived heartbeat ldirectord ipvsadm logd; do
     state=$(chroot "$ROOT" systemctl is-enabled "$unit.service" 2>/dev/null || true)
     [[ $state == disabled ]] || die "$unit.service is '$state' in the image, expected disabled"
 done
+[[ $(chroot "$ROOT" systemctl is-enabled nginx.service 2>/dev/null) == enabled ]] || die "nginx.service is not enabled in the image"
+[[ -z $(find "$ROOT/var/lib/apt/lists" -name '*_Packages' -print -quit) ]] \
+    || die "the image keeps apt's package lists (package tasks read them all: slower, and the lab has no mirror)"
 
 KVER=$(basename "$(find "$ROOT/boot" -maxdepth 1 -name 'vmlinuz-*' | LC_ALL=C sort | tail -n1)")
 KVER=${KVER#vmlinuz-}
